@@ -1,0 +1,665 @@
+/**
+ * The device side of replication: each local partition of a synced topic is
+ * a stream, pushed to the upstream exactly once. The local log is the retry
+ * buffer — batches go out unchanged but for producerId, producerEpoch and
+ * baseSequence (derived from the local offset), so any retry, lost answer,
+ * crash or offline stretch is resolved by the upstream's idempotent-producer
+ * rule, never by state kept only here.
+ *
+ * Portable: Web-standard APIs only, time and randomness injected, so the
+ * browser SDK runs this file unchanged.
+ *
+ * @module
+ */
+
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
+import { EdgelogError } from "../errors.ts";
+import {
+  lastOffset as batchLastOffset,
+  readBatchHeader,
+  setProducer,
+} from "../format/batch_header.ts";
+import type { MetaStore } from "../log/storage.ts";
+import { backoffDelay } from "./backoff.ts";
+import { sequenceForOffset } from "./sequence.ts";
+import type { PushResult, Registration } from "./stream_registry.ts";
+
+/** The parts of a local partition the replicator reads (a PartitionLog). */
+export interface ReplicatorPartition {
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  readBatches(offset: number, maxBytes: number): Promise<Uint8Array[]>;
+}
+
+/** The parts of the local log the replicator uses (a Log). */
+export interface ReplicatorLog {
+  readonly meta: MetaStore;
+  listTopics(): { name: string; partitions: number }[];
+  partition(topic: string, partition: number): ReplicatorPartition;
+  onAppend(
+    listener: (event: { topic: string; partition: number }) => void,
+  ): () => void;
+}
+
+/** The upstream calls the replicator makes (an EdgelogClient). */
+export interface SyncUpstream {
+  registerStream(
+    nodeId: string,
+    topic: string,
+    sourcePartition: number,
+  ): Promise<Registration>;
+  pushBatches(
+    producerId: number,
+    bytes: Uint8Array,
+    options?: { dropped?: number },
+  ): Promise<PushResult>;
+}
+
+/** Options of {@linkcode Replicator}. */
+export interface ReplicatorOptions {
+  log: ReplicatorLog;
+  client: SyncUpstream;
+  nodeId: string;
+  /** Topics to sync; default every local topic, including ones created later. */
+  topics?: readonly string[];
+  /** Where acked offsets are kept; default the log's meta. */
+  meta?: MetaStore;
+  clock?: Clock;
+  random?: () => number;
+  /** Requests in flight per stream; default 3. */
+  maxInFlight?: number;
+  /** Bytes of batches per request (at least one batch); default 1 MiB. */
+  maxBatchBytes?: number;
+  /**
+   * Batches are sent as the local log holds them ("none", the only policy
+   * today): the local producer chooses compression when it appends.
+   */
+  compression?: "none";
+  /** Backoff of retries after network and server errors. */
+  backoff?: { baseMs?: number; maxMs?: number };
+}
+
+/** PROTOCOL.md's per-stream entry of GET /v1/sync/status. */
+export interface StreamStatus {
+  topic: string;
+  sourcePartition: number;
+  ackedOffset: number;
+  highWatermark: number;
+  lagRecords: number;
+  lastSuccessMs: number | null;
+  lastError: string | null;
+  droppedRecords: number;
+  /** Stopped for good because a newer replicator took the stream over. */
+  fenced: boolean;
+}
+
+/** PROTOCOL.md's GET /v1/sync/status body, less `upstream`. */
+export interface ReplicatorStatus {
+  online: boolean;
+  streams: StreamStatus[];
+}
+
+/** Events of a replicator. */
+export interface ReplicatorEvents {
+  ack: { topic: string; sourcePartition: number; ackedOffset: number };
+  error: { topic: string; sourcePartition: number; error: unknown };
+  fenced: { topic: string; sourcePartition: number };
+  dropped: { topic: string; sourcePartition: number; records: number };
+}
+
+interface StreamState {
+  topic: string;
+  sourcePartition: number;
+  registration: Registration | undefined;
+  ackedOffset: number;
+  droppedRecords: number;
+  lastSuccessMs: number | null;
+  lastError: string | null;
+  fenced: boolean;
+  loaded: Promise<void>;
+  persisting: Promise<void>;
+  wake: (() => void) | undefined;
+  sleep: AbortController | undefined;
+  running: Promise<void> | undefined;
+  /** Drains run one at a time per stream (background loop and syncOnce). */
+  draining: Promise<void>;
+}
+
+interface Pending {
+  promise: Promise<PushResult>;
+  firstOffset: number;
+  lastOffset: number;
+  dropped: number;
+}
+
+/** Stops the retries of a stream: a newer replicator owns it. */
+class Fenced extends Error {}
+
+const META_PREFIX = "sync/acked/";
+const MAX_REWINDS = 16;
+
+function metaKey(topic: string, partition: number): string {
+  return `${META_PREFIX}${topic}/${partition}`;
+}
+
+function streamKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * A retention floor for `LogOptions.retentionFloor` that a replicator made
+ * after the log fills in: offsets the upstream does not hold yet are never
+ * removed by retention. Until the replicator exists, everything is kept.
+ *
+ * @example Usage
+ * ```ts ignore
+ * let replicator: Replicator | undefined;
+ * const log = await Log.open({ storage, retentionFloor: syncRetentionFloor(() => replicator) });
+ * replicator = new Replicator({ log, client, nodeId });
+ * ```
+ */
+export function syncRetentionFloor(
+  replicator: () =>
+    | { retentionFloor(topic: string, partition: number): number }
+    | undefined,
+): (topic: string, partition: number) => number {
+  return (topic, partition) =>
+    replicator()?.retentionFloor(topic, partition) ?? 0;
+}
+
+/**
+ * Replicates local streams to an upstream.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const replicator = new Replicator({ log, client, nodeId: "gw-1" });
+ * replicator.start();
+ * replicator.on("ack", (e) => console.log(e.topic, e.ackedOffset));
+ * ```
+ */
+export class Replicator {
+  #log: ReplicatorLog;
+  #client: SyncUpstream;
+  #nodeId: string;
+  #topics: ReadonlySet<string> | undefined;
+  #meta: MetaStore;
+  #clock: Clock;
+  #random: () => number;
+  #maxInFlight: number;
+  #maxBatchBytes: number;
+  #backoff: { baseMs?: number; maxMs?: number };
+  #streams = new Map<string, StreamState>();
+  #listeners = new Map<keyof ReplicatorEvents, Set<(e: never) => void>>();
+  #online = false;
+  #running = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: ReplicatorOptions) {
+    this.#log = options.log;
+    this.#client = options.client;
+    this.#nodeId = options.nodeId;
+    this.#topics = options.topics === undefined
+      ? undefined
+      : new Set(options.topics);
+    this.#meta = options.meta ?? options.log.meta;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 3);
+    this.#maxBatchBytes = options.maxBatchBytes ?? 1 << 20;
+    this.#backoff = options.backoff ?? {};
+  }
+
+  /** Whether the replicator syncs `topic`. */
+  syncs(topic: string): boolean {
+    return this.#topics === undefined || this.#topics.has(topic);
+  }
+
+  /**
+   * The first local offset that retention must keep: one past the upstream's
+   * ack (0 until it is known); no floor for topics that are not synced.
+   */
+  retentionFloor(topic: string, partition: number): number {
+    if (!this.syncs(topic)) return Number.POSITIVE_INFINITY;
+    const stream = this.#streams.get(streamKey(topic, partition));
+    return stream === undefined ? 0 : stream.ackedOffset + 1;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof ReplicatorEvents>(
+    type: K,
+    listener: (event: ReplicatorEvents[K]) => void,
+  ): () => void {
+    const set = this.#listeners.get(type) ?? new Set();
+    set.add(listener as (e: never) => void);
+    this.#listeners.set(type, set);
+    return () => set.delete(listener as (e: never) => void);
+  }
+
+  #emit<K extends keyof ReplicatorEvents>(
+    type: K,
+    event: ReplicatorEvents[K],
+  ): void {
+    for (const listener of this.#listeners.get(type) ?? []) {
+      try {
+        (listener as (e: ReplicatorEvents[K]) => void)(event);
+      } catch (err) {
+        console.error("edgelog: replicator listener failed", err);
+      }
+    }
+  }
+
+  /** The streams the local log holds now, created (and their acks loaded) on first sight. */
+  #discover(): StreamState[] {
+    for (const topic of this.#log.listTopics()) {
+      if (!this.syncs(topic.name)) continue;
+      for (let p = 0; p < topic.partitions; p++) this.#stream(topic.name, p);
+    }
+    return [...this.#streams.values()];
+  }
+
+  #stream(topic: string, partition: number): StreamState {
+    const key = streamKey(topic, partition);
+    let stream = this.#streams.get(key);
+    if (stream === undefined) {
+      const created: StreamState = {
+        topic,
+        sourcePartition: partition,
+        registration: undefined,
+        ackedOffset: -1,
+        droppedRecords: 0,
+        lastSuccessMs: null,
+        lastError: null,
+        fenced: false,
+        loaded: Promise.resolve(),
+        persisting: Promise.resolve(),
+        wake: undefined,
+        sleep: undefined,
+        running: undefined,
+        draining: Promise.resolve(),
+      };
+      created.loaded = this.#meta.get(metaKey(topic, partition)).then(
+        (saved) => {
+          const s = saved as
+            | { ackedOffset: number; droppedRecords: number }
+            | undefined;
+          if (s !== undefined) {
+            created.ackedOffset = Math.max(created.ackedOffset, s.ackedOffset);
+            created.droppedRecords = Math.max(
+              created.droppedRecords,
+              s.droppedRecords,
+            );
+          }
+        },
+      );
+      this.#streams.set(key, created);
+      stream = created;
+      if (this.#running) this.#runStream(created);
+    }
+    return stream;
+  }
+
+  /** Starts replicating in the background, waking on local appends. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribe = this.#log.onAppend((event) => {
+      if (!this.syncs(event.topic)) return;
+      const stream = this.#stream(event.topic, event.partition);
+      stream.wake?.();
+    });
+    for (const stream of this.#discover()) this.#runStream(stream);
+  }
+
+  /** Stops replicating; resolves once no request is in flight. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    const runs: Promise<void>[] = [];
+    for (const stream of this.#streams.values()) {
+      stream.wake?.();
+      stream.sleep?.abort();
+      if (stream.running) runs.push(stream.running);
+    }
+    await Promise.all(runs);
+    await Promise.all([...this.#streams.values()].map((s) => s.persisting));
+  }
+
+  /** Retries at once instead of waiting out the backoff: the network is back. */
+  notifyOnline(): void {
+    for (const stream of this.#streams.values()) {
+      stream.sleep?.abort();
+      stream.wake?.();
+    }
+  }
+
+  /**
+   * Pushes everything every stream holds now, then resolves; rejects with
+   * the first error (no backoff). For tests and one-shot syncs.
+   */
+  async syncOnce(): Promise<void> {
+    const errors: unknown[] = [];
+    await Promise.all(
+      this.#discover().map(async (stream) => {
+        if (stream.fenced) return;
+        try {
+          await this.#drain(stream);
+        } catch (err) {
+          errors.push(err instanceof Fenced ? this.#fencedError(stream) : err);
+        }
+      }),
+    );
+    if (errors.length > 0) throw errors[0];
+  }
+
+  #fencedError(stream: StreamState): EdgelogError {
+    return new EdgelogError(
+      "FENCED",
+      `Stream ${stream.topic}/${stream.sourcePartition} is fenced by a newer replicator`,
+    );
+  }
+
+  /** Per-stream progress, PROTOCOL.md's status shape. */
+  status(): ReplicatorStatus {
+    const streams = [...this.#streams.values()].map((s) => {
+      const hw = this.#log.partition(s.topic, s.sourcePartition).highWatermark;
+      return {
+        topic: s.topic,
+        sourcePartition: s.sourcePartition,
+        ackedOffset: s.ackedOffset,
+        highWatermark: hw,
+        lagRecords: Math.max(0, hw - s.ackedOffset - 1),
+        lastSuccessMs: s.lastSuccessMs,
+        lastError: s.lastError,
+        droppedRecords: s.droppedRecords,
+        fenced: s.fenced,
+      };
+    });
+    return {
+      online: this.#online,
+      streams: streams.sort((a, b) =>
+        a.topic === b.topic
+          ? a.sourcePartition - b.sourcePartition
+          : a.topic < b.topic
+          ? -1
+          : 1
+      ),
+    };
+  }
+
+  #runStream(stream: StreamState): void {
+    if (stream.running !== undefined || stream.fenced) return;
+    stream.running = this.#loop(stream).finally(() => {
+      stream.running = undefined;
+    });
+  }
+
+  async #loop(stream: StreamState): Promise<void> {
+    let attempt = 0;
+    while (this.#running && !stream.fenced) {
+      try {
+        const woken = this.#waitForWake(stream);
+        await this.#drain(stream);
+        attempt = 0;
+        const hw = this.#partition(stream).highWatermark;
+        if (this.#running && hw <= stream.ackedOffset + 1) await woken;
+      } catch (err) {
+        if (err instanceof Fenced) break;
+        const delay = backoffDelay(attempt++, {
+          ...this.#backoff,
+          random: this.#random,
+        });
+        stream.sleep = new AbortController();
+        try {
+          await this.#clock.sleep(delay, stream.sleep.signal);
+        } catch {
+          attempt = 0;
+        } finally {
+          stream.sleep = undefined;
+        }
+      }
+    }
+  }
+
+  #waitForWake(stream: StreamState): Promise<void> {
+    return new Promise((resolve) => {
+      stream.wake = () => {
+        stream.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  #partition(stream: StreamState): ReplicatorPartition {
+    return this.#log.partition(stream.topic, stream.sourcePartition);
+  }
+
+  async #register(stream: StreamState): Promise<Registration> {
+    const registration = await this.#client.registerStream(
+      this.#nodeId,
+      stream.topic,
+      stream.sourcePartition,
+    );
+    stream.registration = registration;
+    stream.ackedOffset = registration.ackedOffset;
+    this.#persist(stream);
+    return registration;
+  }
+
+  /** Records an ack from the upstream, durably and in order. */
+  #acked(stream: StreamState, ackedOffset: number): void {
+    if (ackedOffset <= stream.ackedOffset) return;
+    stream.ackedOffset = ackedOffset;
+    this.#persist(stream);
+    this.#emit("ack", {
+      topic: stream.topic,
+      sourcePartition: stream.sourcePartition,
+      ackedOffset,
+    });
+  }
+
+  #persist(stream: StreamState): void {
+    stream.persisting = stream.persisting.then(() =>
+      this.#meta.set(metaKey(stream.topic, stream.sourcePartition), {
+        ackedOffset: stream.ackedOffset,
+        droppedRecords: stream.droppedRecords,
+      })
+    ).catch((err) => {
+      console.error("edgelog: cannot record sync progress", err);
+    });
+  }
+
+  #failed(stream: StreamState, err: unknown): void {
+    const status = (err as { status?: unknown } | null)?.status;
+    this.#online = !(err instanceof TypeError) &&
+      codeOf(err) !== "UNAVAILABLE" &&
+      !(typeof status === "number" && status >= 500);
+    stream.lastError = err instanceof Error ? err.message : String(err);
+    this.#emit("error", {
+      topic: stream.topic,
+      sourcePartition: stream.sourcePartition,
+      error: err,
+    });
+  }
+
+  /**
+   * Sends the stream's records up to the high watermark seen on entry,
+   * pipelining up to maxInFlight requests. An out-of-order answer rewinds to
+   * the upstream's expected offset once every request in flight settled.
+   */
+  #drain(stream: StreamState): Promise<void> {
+    const run = stream.draining.then(() => this.#drainNow(stream));
+    stream.draining = run.catch(() => undefined);
+    return run;
+  }
+
+  async #drainNow(stream: StreamState): Promise<void> {
+    await stream.loaded;
+    try {
+      const registration = stream.registration ?? await this.#register(stream);
+      const target = this.#partition(stream).highWatermark;
+      let cursor = stream.ackedOffset + 1;
+      let rewinds = 0;
+      while (stream.ackedOffset + 1 < target) {
+        const pending: Pending[] = [];
+        let failure: unknown;
+        let rewindTo: number | undefined;
+        const settle = async (request: Pending) => {
+          try {
+            const answer = await request.promise;
+            stream.lastSuccessMs = this.#clock.now();
+            stream.lastError = null;
+            this.#online = true;
+            if (
+              request.dropped > 0 && answer.ackedOffset >= request.lastOffset
+            ) {
+              stream.droppedRecords += request.dropped;
+              this.#emit("dropped", {
+                topic: stream.topic,
+                sourcePartition: stream.sourcePartition,
+                records: request.dropped,
+              });
+            }
+            this.#acked(stream, answer.ackedOffset);
+          } catch (err) {
+            const code = codeOf(err);
+            if (code === "OUT_OF_ORDER_SEQUENCE") {
+              this.#online = true;
+              const expected = (err as EdgelogError).extra.expectedOffset;
+              if (typeof expected === "number") {
+                this.#acked(stream, expected - 1);
+                rewindTo = expected;
+              }
+            } else failure ??= err;
+          }
+        };
+        const running: Promise<void>[] = [];
+        while (
+          pending.length < this.#maxInFlight && cursor < target &&
+          failure === undefined && rewindTo === undefined
+        ) {
+          const request = await this.#nextRequest(
+            stream,
+            registration,
+            cursor,
+          );
+          if (request === undefined) break;
+          pending.push(request);
+          running.push(settle(request));
+          cursor = request.lastOffset + 1;
+        }
+        await Promise.all(running);
+        if (pending.length === 0) break;
+        if (failure !== undefined) {
+          if (codeOf(failure) === "FENCED") {
+            stream.fenced = true;
+            stream.lastError = failure instanceof Error
+              ? failure.message
+              : String(failure);
+            this.#emit("fenced", {
+              topic: stream.topic,
+              sourcePartition: stream.sourcePartition,
+            });
+            throw new Fenced();
+          }
+          const code = codeOf(failure);
+          if (code === "UNKNOWN_STREAM" || code === "BAD_REQUEST") {
+            stream.registration = undefined;
+          }
+          throw failure;
+        }
+        if (rewindTo !== undefined) {
+          if (++rewinds > MAX_REWINDS) {
+            throw new EdgelogError(
+              "OUT_OF_ORDER_SEQUENCE",
+              `Stream ${stream.topic}/${stream.sourcePartition} keeps being refused at offset ${rewindTo}`,
+            );
+          }
+          cursor = stream.ackedOffset + 1;
+        } else if (cursor >= target) {
+          cursor = stream.ackedOffset + 1;
+        }
+      }
+      await stream.persisting;
+    } catch (err) {
+      if (!(err instanceof Fenced)) this.#failed(stream, err);
+      throw err;
+    }
+  }
+
+  /**
+   * The request starting at local offset `cursor`: copies of the local
+   * batches with the producer fields set. When records before the log start
+   * were dropped unsynced, the request declares the exact gap.
+   */
+  async #nextRequest(
+    stream: StreamState,
+    registration: Registration,
+    cursor: number,
+  ): Promise<Pending | undefined> {
+    const partition = this.#partition(stream);
+    let from = cursor;
+    let dropped = 0;
+    if (from < partition.logStartOffset) {
+      from = partition.logStartOffset;
+      dropped = from - cursor;
+    }
+    let batches: Uint8Array[];
+    try {
+      batches = await partition.readBatches(from, this.#maxBatchBytes);
+    } catch (err) {
+      if (codeOf(err) !== "OFFSET_OUT_OF_RANGE") throw err;
+      const start = partition.logStartOffset;
+      if (start <= from) throw err;
+      dropped = start - cursor;
+      from = start;
+      batches = await partition.readBatches(from, this.#maxBatchBytes);
+    }
+    const parts: Uint8Array[] = [];
+    let first = -1;
+    let last = -1;
+    for (const batch of batches) {
+      const header = readBatchHeader(batch);
+      const batchLast = batchLastOffset(header);
+      if (batchLast < from) continue;
+      const copy = batch.slice();
+      setProducer(
+        copy,
+        registration.producerId,
+        registration.producerEpoch,
+        sequenceForOffset(header.baseOffset),
+      );
+      if (first < 0) first = header.baseOffset;
+      last = batchLast;
+      parts.push(copy);
+    }
+    if (parts.length === 0) return undefined;
+    const promise = this.#client.pushBatches(
+      registration.producerId,
+      concat(parts),
+      dropped > 0 ? { dropped: first - cursor } : {},
+    );
+    return {
+      promise,
+      firstOffset: first,
+      lastOffset: last,
+      dropped: dropped > 0 ? first - cursor : 0,
+    };
+  }
+}
