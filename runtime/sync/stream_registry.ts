@@ -43,8 +43,20 @@ export interface RegistryLog {
   partition(topic: string, partition: number): RegistryPartition;
 }
 
+/** Where the registry counts for /metrics (the server's Metrics). */
+export interface MetricsSink {
+  inc(
+    name: string,
+    help: string,
+    labels?: Record<string, string>,
+    by?: number,
+  ): void;
+}
+
 /** Options of {@linkcode StreamRegistry.open}. */
 export interface StreamRegistryOptions {
+  /** Counters for /metrics; see also {@linkcode StreamRegistry.useMetrics}. */
+  metrics?: MetricsSink;
   clock?: Clock;
   /** Create a stream's topic when absent instead of TOPIC_NOT_FOUND. */
   autoCreateTopics?: boolean;
@@ -123,6 +135,7 @@ export class StreamRegistry {
   #clock: Clock;
   #autoCreate: boolean;
   #snapshotIntervalMs: number;
+  #metrics: MetricsSink | undefined;
   #streams = new Map<number, StreamRecord>();
   #byIdentity = new Map<string, number>();
   #queues = new Map<number, Promise<unknown>>();
@@ -140,6 +153,21 @@ export class StreamRegistry {
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
+    this.#metrics = options.metrics;
+  }
+
+  /** Counts into `metrics` from now on (the server's, once it exists). */
+  useMetrics(metrics: MetricsSink): void {
+    this.#metrics = metrics;
+  }
+
+  #count(
+    name: string,
+    help: string,
+    labels: Record<string, string>,
+    by = 1,
+  ): void {
+    if (by > 0) this.#metrics?.inc(name, help, labels, by);
   }
 
   /** Loads the streams from meta and replays the central log after their snapshots. */
@@ -406,6 +434,11 @@ export class StreamRegistry {
       }
       if (header.producerEpoch < record.producerEpoch) {
         this.#counters.fenced++;
+        this.#count(
+          "edgelog_sync_fenced_total",
+          "Pushes refused because a newer replicator owns the stream",
+          { topic: record.topic },
+        );
         throw new EdgelogError(
           "FENCED",
           `Producer epoch ${header.producerEpoch} is fenced by epoch ${record.producerEpoch}`,
@@ -434,16 +467,34 @@ export class StreamRegistry {
       plan = planPush(record.ackedOffset, spans, dropped);
     } catch (err) {
       this.#counters.outOfOrder++;
+      this.#count(
+        "edgelog_sync_out_of_order_total",
+        "Pushes refused with OUT_OF_ORDER_SEQUENCE",
+        { topic: record.topic },
+      );
       throw err;
     }
     record.lastSeenMs = this.#clock.now();
-    this.#counters.duplicateBatches += batches.length - plan.append.length;
+    const duplicates = batches.length - plan.append.length;
+    this.#counters.duplicateBatches += duplicates;
+    this.#count(
+      "edgelog_sync_duplicate_batches_total",
+      "Re-sent batches acknowledged without appending",
+      { topic: record.topic },
+      duplicates,
+    );
     if (plan.append.length > 0) {
       const toAppend = plan.append.map((i) => batches[i]!);
       const result = await this.#log.partition(record.topic, record.partition)
         .appendBatches(toAppend);
       record.ackedOffset = plan.ackedOffset;
       record.droppedRecords += plan.dropped;
+      this.#count(
+        "edgelog_sync_dropped_records_total",
+        "Records devices dropped before syncing (declared gaps), by node and topic",
+        { node_id: record.nodeId, topic: record.topic },
+        plan.dropped,
+      );
       record.lastCentralOffset = result.lastOffset;
       this.#counters.appendedBatches += toAppend.length;
       this.#counters.appendedRecords += result.lastOffset - result.baseOffset +
@@ -467,65 +518,5 @@ export class StreamRegistry {
         this.#serialize(record.producerId, () => this.#snapshot(record))
       ),
     );
-  }
-
-  /** Prometheus text lines for the sync counters and per-stream drops. */
-  metricsText(): string {
-    const lines = [
-      "# HELP edgelog_sync_dropped_records_total Records devices dropped before syncing (declared gaps).",
-      "# TYPE edgelog_sync_dropped_records_total counter",
-    ];
-    for (const r of this.#streams.values()) {
-      const labels = `node_id=${JSON.stringify(r.nodeId)},topic=${
-        JSON.stringify(r.topic)
-      },source_partition="${r.sourcePartition}"`;
-      lines.push(
-        `edgelog_sync_dropped_records_total{${labels}} ${r.droppedRecords}`,
-      );
-    }
-    lines.push(
-      "# HELP edgelog_sync_acked_offset Last local offset the broker holds, per stream.",
-      "# TYPE edgelog_sync_acked_offset gauge",
-    );
-    for (const r of this.#streams.values()) {
-      lines.push(
-        `edgelog_sync_acked_offset{node_id=${JSON.stringify(r.nodeId)},topic=${
-          JSON.stringify(r.topic)
-        },source_partition="${r.sourcePartition}"} ${r.ackedOffset}`,
-      );
-    }
-    const c = this.#counters;
-    for (
-      const [name, value, help] of [
-        [
-          "appended_batches",
-          c.appendedBatches,
-          "Batches appended from devices.",
-        ],
-        [
-          "appended_records",
-          c.appendedRecords,
-          "Records appended from devices.",
-        ],
-        [
-          "duplicate_batches",
-          c.duplicateBatches,
-          "Re-sent batches acknowledged without appending.",
-        ],
-        [
-          "out_of_order_total",
-          c.outOfOrder,
-          "Pushes refused with OUT_OF_ORDER_SEQUENCE.",
-        ],
-        ["fenced_total", c.fenced, "Pushes refused with FENCED."],
-      ] as const
-    ) {
-      lines.push(
-        `# HELP edgelog_sync_${name} ${help}`,
-        `# TYPE edgelog_sync_${name} counter`,
-        `edgelog_sync_${name} ${value}`,
-      );
-    }
-    return lines.join("\n") + "\n";
   }
 }

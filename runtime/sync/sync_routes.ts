@@ -11,7 +11,7 @@ import { z } from "zod";
 import { EdgelogError } from "../errors.ts";
 import { authorize, type Principal } from "../server/auth.ts";
 import { errorResponse } from "../server/errors.ts";
-import type { StreamRegistry } from "./stream_registry.ts";
+import type { MetricsSink, StreamRegistry } from "./stream_registry.ts";
 
 /** Options of {@linkcode syncRoutes}. */
 export interface SyncRoutesOptions {
@@ -77,9 +77,10 @@ async function readBody(c: Context, max: number): Promise<Uint8Array> {
 export function syncRoutes(
   registry: StreamRegistry,
   options: SyncRoutesOptions = {},
-): <E extends Env>(app: Hono<E>) => void {
+): <E extends Env>(app: Hono<E>, context?: { metrics?: MetricsSink }) => void {
   const maxBodyBytes = options.maxBodyBytes ?? 16 << 20;
-  return (app) => {
+  return (app, context) => {
+    if (context?.metrics !== undefined) registry.useMetrics(context.metrics);
     app.post("/v1/sync/streams", async (c) => {
       try {
         let json: unknown;

@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { EdgelogError } from "../errors.ts";
+import {
+  readBatchHeader,
+  setBaseOffset,
+  setProducer,
+} from "../format/batch_header.ts";
+import { encodeBatch } from "../format/record_batch.ts";
+import { MemoryStorage } from "../log/memory_storage.ts";
+import type { PartitionStore } from "../log/storage.ts";
+import type { TopicConfig } from "../log/types.ts";
+import { sequenceForOffset } from "./sequence.ts";
+import { type RegistryLog, StreamRegistry } from "./stream_registry.ts";
+
+/** The registry's view of a central log, over MemoryStorage, as the Log does it: only baseOffset is rewritten. */
+async function centralLog(storage: MemoryStorage, partitions = 3) {
+  const stores = new Map<number, PartitionStore>();
+  for (let p = 0; p < partitions; p++) {
+    stores.set(p, await storage.openPartition("events", p));
+  }
+  const config: TopicConfig = {
+    partitions,
+    retentionMs: -1,
+    retentionBytes: -1,
+    cleanupPolicy: "delete",
+    diskBudgetBytes: -1,
+    whenFull: "reject",
+  };
+  const log: RegistryLog = {
+    meta: storage.meta,
+    hasTopic: (name) => name === "events",
+    topicConfig: () => config,
+    createTopic: () => Promise.reject(new Error("unused")),
+    partition: (_topic, p) => {
+      const store = stores.get(p)!;
+      return {
+        get logStartOffset() {
+          return store.logStartOffset;
+        },
+        get highWatermark() {
+          return store.nextOffset;
+        },
+        async appendBatches(batches) {
+          const baseOffset = store.nextOffset;
+          let next = baseOffset;
+          for (const batch of batches) {
+            setBaseOffset(batch, next);
+            next += readBatchHeader(batch).lastOffsetDelta + 1;
+          }
+          await store.append(batches);
+          return { baseOffset, lastOffset: next - 1 };
+        },
+        readBatches: (offset, maxBytes) => store.read(offset, maxBytes),
+      };
+    },
+  };
+  return log;
+}
+
+/** A device batch of `count` records at local offset `base`, as the replicator sends it. */
+async function deviceBatch(
+  base: number,
+  count: number,
+  producerId: number,
+  epoch = 0,
+): Promise<Uint8Array> {
+  const records = Array.from({ length: count }, (_, i) => ({
+    key: new TextEncoder().encode(`k${base + i}`),
+    value: new TextEncoder().encode(`v${base + i}`),
+    timestamp: 1000 + base + i,
+  }));
+  const batch = await encodeBatch(records, { baseOffset: base });
+  setProducer(batch, producerId, epoch, sequenceForOffset(base));
+  return batch;
+}
+
+function rejectsWith(code: string, extra: Record<string, unknown> = {}) {
+  return (err: unknown) => {
+    assert.ok(err instanceof EdgelogError, String(err));
+    assert.equal(err.code, code);
+    for (const [k, v] of Object.entries(extra)) assert.equal(err.extra[k], v);
+    return true;
+  };
+}
+
+Deno.test("register gives a stable producerId, bumps the epoch, keeps the partition", async () => {
+  const storage = new MemoryStorage();
+  const registry = await StreamRegistry.open(await centralLog(storage));
+  const a = await registry.register("node-1", "events", 0);
+  const b = await registry.register("node-1", "events", 0);
+  const other = await registry.register("node-2", "events", 0);
+  assert.equal(a.producerId, b.producerId);
+  assert.equal(a.producerEpoch + 1, b.producerEpoch);
+  assert.equal(a.partition, b.partition);
+  assert.equal(a.ackedOffset, -1);
+  assert.notEqual(other.producerId, a.producerId);
+  await assert.rejects(
+    () => registry.register("node-1", "nope", 0),
+    rejectsWith("TOPIC_NOT_FOUND"),
+  );
+});
+
+Deno.test("push appends the next batch, acks duplicates, refuses gaps", async () => {
+  const storage = new MemoryStorage();
+  const log = await centralLog(storage);
+  const registry = await StreamRegistry.open(log);
+  const { producerId, partition } = await registry.register("n", "events", 0);
+  const first = await deviceBatch(0, 3, producerId);
+  const r1 = await registry.push(producerId, first.slice());
+  assert.deepEqual(r1, { ackedOffset: 2, partition, lastOffset: 2 });
+  const again = await registry.push(producerId, first.slice());
+  assert.deepEqual(again, r1);
+  assert.equal(log.partition("events", partition).highWatermark, 3);
+  await assert.rejects(
+    async () => registry.push(producerId, await deviceBatch(5, 1, producerId)),
+    rejectsWith("OUT_OF_ORDER_SEQUENCE", { expectedOffset: 3 }),
+  );
+  await assert.rejects(
+    async () => registry.push(producerId, await deviceBatch(2, 2, producerId)),
+    rejectsWith("OUT_OF_ORDER_SEQUENCE", { expectedOffset: 3 }),
+  );
+  const declared = await registry.push(
+    producerId,
+    await deviceBatch(5, 1, producerId),
+    { dropped: 2 },
+  );
+  assert.equal(declared.ackedOffset, 5);
+  assert.equal(registry.stream(producerId).droppedRecords, 2);
+  assert.equal(registry.counters().duplicateBatches, 1);
+});
+
+Deno.test("push checks producerId, epoch and sequence", async () => {
+  const storage = new MemoryStorage();
+  const registry = await StreamRegistry.open(await centralLog(storage));
+  const { producerId } = await registry.register("n", "events", 0);
+  await registry.register("n", "events", 0);
+  await assert.rejects(
+    async () =>
+      registry.push(producerId, await deviceBatch(0, 1, producerId, 0)),
+    rejectsWith("FENCED"),
+  );
+  await assert.rejects(
+    async () =>
+      registry.push(producerId, await deviceBatch(0, 1, producerId, 5)),
+    rejectsWith("BAD_REQUEST"),
+  );
+  await assert.rejects(
+    async () => registry.push(producerId, await deviceBatch(0, 1, 999, 1)),
+    rejectsWith("BAD_REQUEST"),
+  );
+  const bad = await deviceBatch(0, 1, producerId, 1);
+  setProducer(bad, producerId, 1, 7);
+  await assert.rejects(
+    () => registry.push(producerId, bad),
+    rejectsWith("BAD_REQUEST"),
+  );
+  await assert.rejects(
+    async () => registry.push(12345, await deviceBatch(0, 1, 12345)),
+    rejectsWith("UNKNOWN_STREAM"),
+  );
+});
+
+Deno.test("concurrent pushes of one stream are serialized: nothing is appended twice", async () => {
+  const storage = new MemoryStorage();
+  const log = await centralLog(storage);
+  const registry = await StreamRegistry.open(log);
+  const { producerId, partition } = await registry.register("n", "events", 1);
+  const batches = await Promise.all(
+    [0, 2, 4].map((b) => deviceBatch(b, 2, producerId)),
+  );
+  const results = await Promise.allSettled(
+    [...batches, ...batches].map((b) => registry.push(producerId, b.slice())),
+  );
+  assert.ok(results.every((r) => r.status === "fulfilled"));
+  assert.equal(log.partition("events", partition).highWatermark, 6);
+  assert.equal(registry.stream(producerId).ackedOffset, 5);
+});
+
+Deno.test("a crash after the append and before the snapshot never causes a duplicate", async () => {
+  const storage = new MemoryStorage();
+  const registry = await StreamRegistry.open(await centralLog(storage), {
+    snapshotIntervalMs: 60_000,
+  });
+  const { producerId, partition } = await registry.register("n", "events", 2);
+  const b0 = await deviceBatch(0, 2, producerId);
+  const b1 = await deviceBatch(2, 3, producerId);
+  const b2 = await deviceBatch(7, 1, producerId);
+  await registry.push(producerId, b0.slice());
+  await registry.push(producerId, b1.slice());
+  await registry.push(producerId, b2.slice(), { dropped: 2 });
+  // "Crash": the in-memory registry is gone; meta still holds the snapshot
+  // taken at registration (ackedOffset -1), the log holds all three batches.
+  const reopened = await StreamRegistry.open(await centralLog(storage));
+  const log = await centralLog(storage);
+  assert.equal(reopened.stream(producerId).ackedOffset, 7);
+  assert.equal(reopened.stream(producerId).droppedRecords, 2);
+  const again = await reopened.push(producerId, b1.slice());
+  assert.deepEqual(again, { ackedOffset: 7, partition, lastOffset: 5 });
+  assert.equal(log.partition("events", partition).highWatermark, 6);
+  const reg = await reopened.register("n", "events", 2);
+  assert.equal(reg.ackedOffset, 7);
+  await reopened.push(producerId, await deviceBatch(8, 1, producerId, 1));
+  assert.equal(log.partition("events", partition).highWatermark, 7);
+});
