@@ -1,0 +1,232 @@
+/**
+ * The broker's configuration: defaults, then a JSON config file
+ * (`--config`), then environment variables, then flags. The file is
+ * validated with zod; any mistake is a {@linkcode ConfigError} naming it,
+ * which `serve.ts` turns into exit code 2.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import type { AuthConfig, TokenRights } from "../runtime/server/auth.ts";
+import type { TopicConfig } from "../runtime/log/types.ts";
+import type { FsyncPolicy } from "./storage/sync_policy.ts";
+
+/** A configuration mistake, reported to the operator as is. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const RightsSchema = z.strictObject({
+  admin: z.literal(true).optional(),
+  produce: z.array(z.string().min(1)).optional(),
+  consume: z.array(z.string().min(1)).optional(),
+  nodeId: z.string().min(1).optional(),
+});
+
+/** The config file's schema; every field optional. */
+export const ConfigFileSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  dataDir: z.string().min(1).optional(),
+  fsync: z.union([
+    z.enum(["always", "never"]),
+    z.strictObject({ intervalMs: z.number().int().positive() }),
+  ]).optional(),
+  topicDefaults: z.strictObject({
+    partitions: z.number().int().min(1).optional(),
+    retentionMs: z.number().int().min(-1).optional(),
+    retentionBytes: z.number().int().min(-1).optional(),
+    cleanupPolicy: z.enum(["delete", "compact"]).optional(),
+    diskBudgetBytes: z.number().int().min(-1).optional(),
+    whenFull: z.enum(["reject", "dropOldest"]).optional(),
+  }).optional(),
+  autoCreateTopics: z.boolean().optional(),
+  maxBodyBytes: z.number().int().positive().optional(),
+  tokens: z.array(z.strictObject({
+    token: z.string().min(1),
+    rights: RightsSchema,
+  })).optional(),
+  tls: z.strictObject({
+    certFile: z.string().min(1),
+    keyFile: z.string().min(1),
+  }).optional(),
+  retentionCheckMs: z.number().int().positive().optional(),
+});
+
+/** A config file as written. */
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** The resolved configuration of a broker. */
+export interface BrokerConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  fsync: FsyncPolicy;
+  topicDefaults: Partial<TopicConfig>;
+  autoCreateTopics: boolean;
+  maxBodyBytes: number;
+  auth: AuthConfig;
+  tls?: { certFile: string; keyFile: string };
+  retentionCheckMs: number;
+}
+
+/** The defaults PROTOCOL.md fixes, and the rest. */
+export const DEFAULT_CONFIG: BrokerConfig = {
+  host: "127.0.0.1",
+  port: 9092,
+  dataDir: "./data",
+  fsync: "always",
+  topicDefaults: {},
+  autoCreateTopics: false,
+  maxBodyBytes: 16 * 1024 * 1024,
+  auth: { tokens: [] },
+  retentionCheckMs: 60_000,
+};
+
+/** Flags of `deno task serve`. */
+export interface ServeFlags {
+  host?: string;
+  port?: number;
+  data?: string;
+  config?: string;
+  help?: boolean;
+}
+
+/** Usage text of `deno task serve`. */
+export const USAGE =
+  `Usage: deno task serve [--host H] [--port N] [--data DIR] [--config FILE]
+
+  --host H       address to listen on (default 127.0.0.1; env EDGELOG_HOST)
+  --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
+  --data DIR     data directory (default ./data; env EDGELOG_DATA)
+  --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
+                 autoCreateTopics, maxBodyBytes, tokens, tls, retentionCheckMs
+  --help         this text`;
+
+function parsePort(value: string, source: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new ConfigError(
+      `${source} must be a port number 0-65535, got '${value}'`,
+    );
+  }
+  return Number(value);
+}
+
+/** Parses `--name value` and `--name=value` flags. */
+export function parseFlags(args: readonly string[]): ServeFlags {
+  const flags: ServeFlags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--help" || arg === "-h") {
+      flags.help = true;
+      continue;
+    }
+    const match = /^--(host|port|data|config)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new ConfigError(`Unknown argument '${arg}'\n${USAGE}`);
+    const name = match[1] as "host" | "port" | "data" | "config";
+    let value = match[2];
+    if (value === undefined) {
+      value = args[++i];
+      if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    }
+    if (value === "") throw new ConfigError(`--${name} needs a value`);
+    if (name === "port") flags.port = parsePort(value, "--port");
+    else flags[name] = value;
+  }
+  return flags;
+}
+
+/** Validates a parsed config file; `source` names it in errors. */
+export function parseConfigFile(json: unknown, source: string): ConfigFile {
+  const result = ConfigFileSchema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) =>
+      `  ${issue.path.join(".") || "(top level)"}: ${issue.message}`
+    ).join("\n");
+    throw new ConfigError(`Invalid config file ${source}:\n${issues}`);
+  }
+  return result.data;
+}
+
+async function readConfigFile(path: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot read config file ${path}: ${(err as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `Config file ${path} is not JSON: ${(err as Error).message}`,
+    );
+  }
+  return parseConfigFile(json, path);
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
+
+/**
+ * Resolves the configuration from flags, environment and config file.
+ * `env` defaults to the process environment.
+ */
+export async function loadConfig(
+  args: readonly string[],
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): Promise<BrokerConfig> {
+  const flags = parseFlags(args);
+  const file = flags.config === undefined
+    ? {}
+    : await readConfigFile(flags.config);
+  const config: BrokerConfig = { ...DEFAULT_CONFIG };
+  if (file.host !== undefined) config.host = file.host;
+  if (file.port !== undefined) config.port = file.port;
+  if (file.dataDir !== undefined) config.dataDir = file.dataDir;
+  if (file.fsync !== undefined) config.fsync = file.fsync;
+  if (file.topicDefaults !== undefined) {
+    config.topicDefaults = dropUndefined(file.topicDefaults) as Partial<
+      TopicConfig
+    >;
+  }
+  if (file.autoCreateTopics !== undefined) {
+    config.autoCreateTopics = file.autoCreateTopics;
+  }
+  if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
+  if (file.tokens !== undefined) {
+    config.auth = {
+      tokens: file.tokens.map(({ token, rights }) => ({
+        token,
+        rights: dropUndefined(rights) as TokenRights,
+      })),
+    };
+  }
+  if (file.tls !== undefined) config.tls = file.tls;
+  if (file.retentionCheckMs !== undefined) {
+    config.retentionCheckMs = file.retentionCheckMs;
+  }
+
+  const envHost = env("EDGELOG_HOST");
+  const envPort = env("EDGELOG_PORT");
+  const envData = env("EDGELOG_DATA");
+  if (envHost) config.host = envHost;
+  if (envPort) config.port = parsePort(envPort, "EDGELOG_PORT");
+  if (envData) config.dataDir = envData;
+
+  if (flags.host !== undefined) config.host = flags.host;
+  if (flags.port !== undefined) config.port = flags.port;
+  if (flags.data !== undefined) config.dataDir = flags.data;
+  return config;
+}
