@@ -1,61 +1,11 @@
 import assert from "node:assert/strict";
 import { EdgelogError } from "../errors.ts";
-import {
-  readBatchHeader,
-  setBaseOffset,
-  setProducer,
-} from "../format/batch_header.ts";
+import { setProducer } from "../format/batch_header.ts";
 import { encodeBatch } from "../format/record_batch.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
-import type { PartitionStore } from "../log/storage.ts";
-import type { TopicConfig } from "../log/types.ts";
+import { centralLog } from "./_test_logs.ts";
 import { sequenceForOffset } from "./sequence.ts";
-import { type RegistryLog, StreamRegistry } from "./stream_registry.ts";
-
-/** The registry's view of a central log, over MemoryStorage, as the Log does it: only baseOffset is rewritten. */
-async function centralLog(storage: MemoryStorage, partitions = 3) {
-  const stores = new Map<number, PartitionStore>();
-  for (let p = 0; p < partitions; p++) {
-    stores.set(p, await storage.openPartition("events", p));
-  }
-  const config: TopicConfig = {
-    partitions,
-    retentionMs: -1,
-    retentionBytes: -1,
-    cleanupPolicy: "delete",
-    diskBudgetBytes: -1,
-    whenFull: "reject",
-  };
-  const log: RegistryLog = {
-    meta: storage.meta,
-    hasTopic: (name) => name === "events",
-    topicConfig: () => config,
-    createTopic: () => Promise.reject(new Error("unused")),
-    partition: (_topic, p) => {
-      const store = stores.get(p)!;
-      return {
-        get logStartOffset() {
-          return store.logStartOffset;
-        },
-        get highWatermark() {
-          return store.nextOffset;
-        },
-        async appendBatches(batches) {
-          const baseOffset = store.nextOffset;
-          let next = baseOffset;
-          for (const batch of batches) {
-            setBaseOffset(batch, next);
-            next += readBatchHeader(batch).lastOffsetDelta + 1;
-          }
-          await store.append(batches);
-          return { baseOffset, lastOffset: next - 1 };
-        },
-        readBatches: (offset, maxBytes) => store.read(offset, maxBytes),
-      };
-    },
-  };
-  return log;
-}
+import { StreamRegistry } from "./stream_registry.ts";
 
 /** A device batch of `count` records at local offset `base`, as the replicator sends it. */
 async function deviceBatch(
