@@ -1,0 +1,362 @@
+/**
+ * One partition on the filesystem: a directory of segments, the last one
+ * active. Appends are group-committed: appends that arrive while a write or
+ * fsync is under way are written together, in one write, and share one
+ * fsync.
+ *
+ * @module
+ */
+
+import type { Clock } from "../../runtime/clock.ts";
+import {
+  type BatchHeader,
+  batchSize,
+  lastOffset,
+  readBatchHeader,
+} from "../../runtime/format/batch_header.ts";
+import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
+import { parseSegmentFileName, Segment } from "./segment.ts";
+import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
+import { removeIfExists, syncDir } from "./_fs_util.ts";
+
+/** How a partition stores and rolls its segments. */
+export interface PartitionOptions {
+  fsync: FsyncPolicy;
+  segmentBytes: number;
+  segmentMs: number;
+  indexIntervalBytes: number;
+  clock: Clock;
+  /** Closed segments whose read handles stay open. */
+  maxOpenSegments: number;
+}
+
+interface PendingAppend {
+  batches: readonly Uint8Array[];
+  headers: BatchHeader[];
+  bytes: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A {@linkcode PartitionStore} over a directory of segment files. */
+export class FsPartitionStore implements PartitionStore {
+  #dir: string;
+  #options: PartitionOptions;
+  /** Oldest first; the last is active. Replaced, never spliced. */
+  #segments: Segment[];
+  #nextOffset: number;
+  #reservedOffset: number;
+  #sizeBytes: number;
+  #syncer: SyncScheduler;
+  #queue: PendingAppend[] = [];
+  #draining: Promise<void> | undefined;
+  #recent = new Set<Segment>();
+  #closed = false;
+  #onClose: () => void;
+
+  private constructor(
+    dir: string,
+    options: PartitionOptions,
+    segments: Segment[],
+    onClose: () => void,
+  ) {
+    this.#dir = dir;
+    this.#options = options;
+    this.#segments = segments;
+    this.#nextOffset = this.#reservedOffset = this.#active.nextOffset;
+    this.#sizeBytes = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
+    this.#syncer = new SyncScheduler(options.fsync, {
+      clock: options.clock,
+      sync: () => this.#active.sync(),
+    });
+    this.#onClose = onClose;
+  }
+
+  /**
+   * Opens the partition in `dir`, creating it when absent. Only the active
+   * segment is read (and its tail repaired); older ones are only listed
+   * and sized.
+   */
+  static async open(
+    dir: string,
+    options: PartitionOptions,
+    onClose: () => void = () => {},
+  ): Promise<FsPartitionStore> {
+    await Deno.mkdir(dir, { recursive: true });
+    const logs: number[] = [];
+    const others: { name: string; baseOffset: number }[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      const parsed = parseSegmentFileName(entry.name);
+      if (parsed === undefined || !entry.isFile) continue;
+      if (parsed.kind === "log") logs.push(parsed.baseOffset);
+      else others.push({ name: entry.name, baseOffset: parsed.baseOffset });
+    }
+    logs.sort((a, b) => a - b);
+    const known = new Set(logs);
+    for (const orphan of others) {
+      if (!known.has(orphan.baseOffset)) {
+        await removeIfExists(`${dir}/${orphan.name}`);
+      }
+    }
+    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const activeBase = logs.at(-1);
+    if (activeBase === undefined) {
+      const segment = await Segment.create(dir, 0, segmentOptions);
+      await syncDir(dir);
+      return new FsPartitionStore(dir, options, [segment], onClose);
+    }
+    const closedBases = logs.slice(0, -1);
+    const sizes = await Promise.all(
+      closedBases.map(async (base) =>
+        (await Deno.stat(`${dir}/${String(base).padStart(20, "0")}.log`)).size
+      ),
+    );
+    const segments = closedBases.map((base, i) =>
+      Segment.closed(dir, base, {
+        ...segmentOptions,
+        sizeBytes: sizes[i]!,
+        nextOffset: logs[i + 1]!,
+      })
+    );
+    const { segment } = await Segment.recover(dir, activeBase, {
+      ...segmentOptions,
+      now: options.clock.now(),
+    });
+    segments.push(segment);
+    return new FsPartitionStore(dir, options, segments, onClose);
+  }
+
+  get logStartOffset(): number {
+    return this.#segments[0]!.baseOffset;
+  }
+
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  get #active(): Segment {
+    return this.#segments.at(-1)!;
+  }
+
+  append(batches: readonly Uint8Array[]): Promise<void> {
+    try {
+      this.#checkOpen();
+      return this.#enqueue(batches);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #enqueue(batches: readonly Uint8Array[]): Promise<void> {
+    if (batches.length === 0) return Promise.resolve();
+    const headers: BatchHeader[] = [];
+    let expected = this.#reservedOffset;
+    let bytes = 0;
+    for (const batch of batches) {
+      const header = readBatchHeader(batch);
+      if (batchSize(header) !== batch.length) {
+        throw new RangeError(
+          `Cannot append a batch of ${batch.length} bytes whose header says ${
+            batchSize(header)
+          }`,
+        );
+      }
+      if (header.baseOffset !== expected) {
+        throw new RangeError(
+          `Cannot append batch at offset ${header.baseOffset}: expected offset ${expected}`,
+        );
+      }
+      headers.push(header);
+      expected = lastOffset(header) + 1;
+      bytes += batch.length;
+    }
+    this.#reservedOffset = expected;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ batches, headers, bytes, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    if (offset >= this.#nextOffset) return [];
+    const segments = this.#segments;
+    const out: Uint8Array[] = [];
+    let used = 0;
+    for (
+      let i = this.#segmentIndex(segments, offset);
+      i < segments.length;
+      i++
+    ) {
+      const segment = segments[i]!;
+      if (segment.removed) continue;
+      const result = await segment.readBatches(offset, maxBytes, out, used);
+      this.#touch(segment);
+      used = result.used;
+      if (result.full) break;
+    }
+    return out;
+  }
+
+  async findBatchByTimestamp(timestamp: number): Promise<number | null> {
+    this.#checkOpen();
+    for (const segment of this.#segments) {
+      if (segment.removed) continue;
+      const found = await segment.findByTimestamp(timestamp);
+      this.#touch(segment);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  async segments(): Promise<SegmentInfo[]> {
+    this.#checkOpen();
+    const closed = this.#segments.slice(0, -1);
+    const infos: SegmentInfo[] = [];
+    for (let i = 0; i < closed.length; i++) {
+      const segment = closed[i]!;
+      infos.push({
+        baseOffset: segment.baseOffset,
+        nextOffset: segment.nextOffset,
+        maxTimestamp: await segment.maxTimestamp(),
+        sizeBytes: segment.sizeBytes,
+      });
+    }
+    return infos;
+  }
+
+  async deleteBefore(offset: number): Promise<void> {
+    this.#checkOpen();
+    let count = 0;
+    while (
+      count < this.#segments.length - 1 &&
+      this.#segments[count]!.nextOffset <= offset
+    ) count++;
+    if (count === 0) return;
+    const victims = this.#segments.slice(0, count);
+    this.#segments = this.#segments.slice(count);
+    for (const victim of victims) {
+      this.#sizeBytes -= victim.sizeBytes;
+      this.#recent.delete(victim);
+      await victim.remove();
+    }
+    await syncDir(this.#dir);
+  }
+
+  async flush(): Promise<void> {
+    this.#checkOpen();
+    await this.#idle();
+    await this.#syncer.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#idle();
+      await this.#syncer.close();
+      await Promise.all(this.#segments.map((segment) => segment.close()));
+    } finally {
+      this.#onClose();
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new Error(`Partition store ${this.#dir} is closed`);
+    }
+  }
+
+  async #idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  /** Writes queued appends group by group until the queue is empty. */
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = this.#queue;
+      this.#queue = [];
+      try {
+        await this.#commit(group);
+        for (const append of group) append.resolve();
+      } catch (error) {
+        const failed = group.concat(this.#queue);
+        this.#queue = [];
+        this.#reservedOffset = this.#nextOffset;
+        for (const append of failed) append.reject(error);
+      }
+    }
+    this.#draining = undefined;
+  }
+
+  async #commit(group: PendingAppend[]): Promise<void> {
+    const batches = group.length === 1
+      ? group[0]!.batches
+      : group.flatMap((append) => append.batches);
+    const headers = group.length === 1
+      ? group[0]!.headers
+      : group.flatMap((append) => append.headers);
+    const bytes = group.reduce((sum, append) => sum + append.bytes, 0);
+    const records = lastOffset(headers.at(-1)!) + 1 - this.#nextOffset;
+    const now = this.#options.clock.now();
+    if (this.#active.shouldRoll(bytes, records, { now, ...this.#options })) {
+      await this.#roll();
+    }
+    const active = this.#active;
+    await active.write(batches, headers, now);
+    try {
+      await this.#syncer.afterWrite();
+    } catch (error) {
+      await active.rollback().catch(() => {});
+      throw error;
+    }
+    active.commit();
+    this.#nextOffset = active.nextOffset;
+    this.#sizeBytes += bytes;
+  }
+
+  /** Seals the active segment (fsynced first) and starts a new one. */
+  async #roll(): Promise<void> {
+    await this.#syncer.flush();
+    const old = this.#active;
+    await old.seal();
+    const segment = await Segment.create(this.#dir, this.#nextOffset, {
+      indexIntervalBytes: this.#options.indexIntervalBytes,
+    });
+    this.#segments.push(segment);
+    this.#touch(old);
+    await syncDir(this.#dir);
+  }
+
+  #segmentIndex(segments: readonly Segment[], offset: number): number {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** Keeps the read handles of recently used closed segments open. */
+  #touch(segment: Segment): void {
+    if (segment === this.#active) return;
+    this.#recent.delete(segment);
+    this.#recent.add(segment);
+    if (this.#recent.size > this.#options.maxOpenSegments) {
+      const oldest = this.#recent.values().next().value!;
+      this.#recent.delete(oldest);
+      oldest.release().catch(() => {});
+    }
+  }
+}
