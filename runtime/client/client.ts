@@ -10,7 +10,7 @@ import { type Clock, systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import type { RecordPosition, TopicInfo } from "../log/types.ts";
 import { EdgelogConsumer, type EdgelogConsumerOptions } from "./consumer.ts";
-import { errorFromResponse, isRetriable } from "./errors.ts";
+import { errorFromBody, errorFromResponse, isRetriable } from "./errors.ts";
 import {
   decodeJsonRecord,
   type FetchedRecord,
@@ -292,8 +292,8 @@ export class EdgelogClient {
   /**
    * The records of every partition of `topic` as they arrive (Server-Sent
    * Events). A dropped connection is reopened with backoff and resumes after
-   * the last event (`Last-Event-ID`); an error answer that is not retriable
-   * ends the iteration by throwing. Aborting `options.signal` ends it quietly.
+   * the last event (`Last-Event-ID`); an error answer or `event: error` that
+   * is not retriable ends the iteration by throwing. Aborting `options.signal` ends it quietly.
    */
   async *stream(
     topic: string,
@@ -322,6 +322,7 @@ export class EdgelogClient {
           throw new EdgelogError("INTERNAL", "Stream answer has no body");
         }
         for await (const event of parseSse(response.body)) {
+          if (event.event === "error") throw errorFromBody(event.data, 500);
           if (event.id !== undefined) lastEventId = event.id;
           const record = parseStreamRecord(event.data);
           if (record !== undefined) yield { id: event.id, record };

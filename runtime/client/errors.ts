@@ -61,19 +61,36 @@ export async function errorFromResponse(
   response: Response,
 ): Promise<EdgelogError | EdgelogHttpError> {
   const text = await response.text().catch(() => "");
+  return errorFromBody(
+    text,
+    response.status,
+    `HTTP ${response.status} ${response.statusText}`.trim(),
+  );
+}
+
+/**
+ * The error a PROTOCOL error body describes, such as the `data:` of a
+ * stream's `event: error`. `status` stands in when the code is unknown.
+ */
+export function errorFromBody(
+  text: string,
+  status: number,
+  fallback = `HTTP ${status}`,
+): EdgelogError | EdgelogHttpError {
   const body = parseErrorBody(text);
   if (body === undefined) {
     const detail = text.trim().slice(0, 200);
-    const message = `HTTP ${response.status} ${response.statusText}`.trim() +
-      (detail === "" ? "" : `: ${detail}`);
-    return new EdgelogHttpError(response.status, message);
+    return new EdgelogHttpError(
+      status,
+      detail === "" ? fallback : `${fallback}: ${detail}`,
+    );
   }
   const { code, message, ...extra } = body;
   const description = typeof message === "string"
     ? message
-    : `HTTP ${response.status} ${String(code)}`;
+    : `${fallback} ${String(code)}`;
   if (isErrorCode(code)) return new EdgelogError(code, description, extra);
-  return new EdgelogHttpError(response.status, description, {
+  return new EdgelogHttpError(status, description, {
     ...(typeof code === "string" ? { code } : {}),
     extra,
   });

@@ -32,7 +32,8 @@ export interface JsonRecord {
   keyBase64?: string;
   value?: unknown;
   valueBase64?: string;
-  headers: Record<string, string>;
+  /** A null value is a header whose value is null. */
+  headers: Record<string, string | null>;
 }
 
 /** A record as a client user produces it. */
@@ -54,7 +55,7 @@ export interface FetchedRecord {
   key: string | Uint8Array | null;
   /** The parsed JSON value, bytes when the value is not JSON, or null (tombstone). */
   value: unknown;
-  headers: Record<string, string>;
+  headers: Record<string, string | null>;
 }
 
 const encoder = new TextEncoder();
@@ -79,27 +80,26 @@ function jsonOrUndefined(bytes: Uint8Array): { value: unknown } | undefined {
   }
 }
 
-/**
- * Headers as a JSON object. A repeated key keeps its last value; a null
- * value becomes the empty string, as the JSON API has string values only.
- */
+/** Headers as a JSON object; a repeated key keeps its last value. */
 export function headersToJson(
   headers: readonly Header[],
-): Record<string, string> {
-  const out: Record<string, string> = {};
+): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
   for (const header of headers) {
     out[header.key] = header.value === null
-      ? ""
+      ? null
       : lenientDecoder.decode(header.value);
   }
   return out;
 }
 
-/** Headers from a JSON object of strings, in key order. */
-export function headersFromJson(headers: Record<string, string>): Header[] {
+/** Headers from a JSON object, in key order. */
+export function headersFromJson(
+  headers: Record<string, string | null>,
+): Header[] {
   return Object.entries(headers).map(([key, value]) => ({
     key,
-    value: encoder.encode(value),
+    value: value === null ? null : encoder.encode(value),
   }));
 }
 
@@ -113,7 +113,7 @@ function keyToJson(
 
 /**
  * A log record as a fetch answer carries it: the value parsed when its bytes
- * are JSON, else `valueBase64`; the key as a string when it is UTF-8, else
+ * are JSON other than `null`, else `valueBase64`; the key as a string when it is UTF-8, else
  * `keyBase64`.
  *
  * @example Usage
@@ -140,9 +140,13 @@ export function logRecordToJson(
   if (record.value === null) {
     json.value = null;
   } else {
+    // Bytes spelling JSON null are not a tombstone: they travel as base64.
     const parsed = jsonOrUndefined(record.value);
-    if (parsed === undefined) json.valueBase64 = encodeBase64(record.value);
-    else json.value = parsed.value;
+    if (parsed === undefined || parsed.value === null) {
+      json.valueBase64 = encodeBase64(record.value);
+    } else {
+      json.value = parsed.value;
+    }
   }
   return json;
 }
@@ -181,7 +185,8 @@ export function logRecordFromJson(json: JsonRecord): LogRecord {
 
 /**
  * A record input as a produce body carries it, byte for byte: the value as
- * `valueBase64`, the key as a string when it is UTF-8.
+ * `valueBase64`, the key as a string when it is UTF-8. The JSON produce body
+ * has string header values only, so headers with a null value are left out.
  */
 export function recordInputToJson(record: RecordInput): JsonRecordInput {
   const json: JsonRecordInput = {
@@ -191,7 +196,12 @@ export function recordInputToJson(record: RecordInput): JsonRecordInput {
       : { valueBase64: encodeBase64(record.value) }),
   };
   if (record.headers !== undefined) {
-    json.headers = headersToJson(record.headers);
+    json.headers = {};
+    for (const header of record.headers) {
+      if (header.value !== null) {
+        json.headers[header.key] = lenientDecoder.decode(header.value);
+      }
+    }
   }
   if (record.partition !== undefined) json.partition = record.partition;
   if (record.timestamp !== undefined) json.timestamp = record.timestamp;
