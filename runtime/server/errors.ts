@@ -51,7 +51,14 @@ export function toEdgelogError(err: unknown): EdgelogError {
 
 /** The error response for `err`, in the PROTOCOL.md shape. */
 export function errorResponse(c: Context, err: unknown): Response {
-  const error = toEdgelogError(err);
+  const error = err instanceof HTTPException && err.status === 415
+    ? new EdgelogError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `Content-Type '${
+        c.req.header("content-type") ?? "(none)"
+      }' is not accepted by ${c.req.method} ${new URL(c.req.url).pathname}`,
+    )
+    : toEdgelogError(err);
   return c.json(error.toJSON(), error.status as 400);
 }
 

@@ -1,0 +1,173 @@
+/**
+ * The broker's HTTP API as a hono app over a Log and a GroupCoordinator.
+ * Runtime-agnostic: `edge/` hands `app.fetch` to Deno.serve, tests call
+ * `app.request`, and anything else that speaks Request/Response can serve it.
+ *
+ * @module
+ */
+
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { Clock } from "../clock.ts";
+import type { GroupCoordinator } from "../groups/mod.ts";
+import type { Log } from "../log/mod.ts";
+import { type AuthConfig, authMiddleware } from "./auth.ts";
+import { bodyLimit } from "./body_limit.ts";
+import { CONSOLE_HTML } from "./console.ts";
+import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
+import { DOCS_HTML } from "./docs_page.ts";
+import { onError, onNotFound, validationHook } from "./errors.ts";
+import { registerFetchRoutes } from "./fetch_routes.ts";
+import { registerGroupRoutes } from "./groups_routes.ts";
+import { Metrics } from "./metrics.ts";
+import { registerProduceRoutes } from "./produce_routes.ts";
+import { registerStreamRoutes } from "./stream_routes.ts";
+import { registerTopicRoutes } from "./topics_routes.ts";
+
+/** Largest request body by default: 16 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Longest long poll by default: 30 s. */
+export const DEFAULT_MAX_WAIT_MS = 30_000;
+
+/** Options of {@linkcode createApp}. */
+export interface CreateAppOptions {
+  log: Log;
+  groups: GroupCoordinator;
+  /** Tokens and their rights; absent or empty = open. */
+  auth?: AuthConfig;
+  /** Share one Metrics with other parts (sync); default a new one. */
+  metrics?: Metrics;
+  /** Largest request body (413 above it); default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Cap of a fetch's `maxWaitMs`; default 30 s. */
+  maxWaitMs?: number;
+  /** Default the log's clock; handed to `extraRoutes`. */
+  clock?: Clock;
+  /**
+   * Aborted at shutdown: long polls answer at once and SSE streams end, so
+   * a graceful server shutdown does not wait for them.
+   */
+  signal?: AbortSignal;
+  /**
+   * Mounts more routes (the sync routes) after the built-in ones. They sit
+   * behind the same auth, body limit, metrics and error handling.
+   */
+  extraRoutes?: (app: ServerApp, ctx: ServerContext) => void;
+}
+
+/** Counts requests by the route that served them and times them. */
+function requestMetrics(metrics: Metrics): MiddlewareHandler<ServerEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      metrics.observeRequest({
+        route: routeLabel(c),
+        method: c.req.method,
+        status: c.res.status,
+      }, (performance.now() - started) / 1000);
+    }
+  };
+}
+
+/** The pattern of the handler that answered, or "unmatched". */
+function routeLabel(c: Context): string {
+  const handler = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  return handler?.path ?? "unmatched";
+}
+
+const healthz = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["machine"],
+  summary: "Liveness (never needs a token)",
+  responses: {
+    200: {
+      description: "The node is up",
+      content: {
+        "application/json": { schema: z.object({ status: z.literal("ok") }) },
+      },
+    },
+  },
+});
+
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["machine"],
+  summary: "Prometheus metrics",
+  responses: {
+    200: {
+      description: "Prometheus text format 0.0.4",
+      content: { "text/plain": { schema: z.string() } },
+    },
+  },
+});
+
+/**
+ * Builds the API app. Every error answers `{"error":{"code","message",…}}`
+ * with the code's status; unknown routes are 404 NOT_FOUND.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const app = createApp({ log, groups });
+ * const res = await app.request("/v1/topics");
+ * ```
+ */
+export function createApp(options: CreateAppOptions): ServerApp {
+  const metrics = options.metrics ?? new Metrics();
+  const ctx: ServerContext = {
+    log: options.log,
+    groups: options.groups,
+    metrics,
+    clock: options.clock ?? options.log.clock,
+    auth: options.auth,
+    signal: options.signal ?? new AbortController().signal,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+  };
+  metrics.attach(options.log);
+
+  const app: ServerApp = new OpenAPIHono<ServerEnv>({
+    defaultHook: validationHook,
+  });
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.use("*", requestMetrics(metrics));
+  app.use("/v1/*", authMiddleware(options.auth));
+  app.use("/v1/*", bodyLimit(ctx.maxBodyBytes));
+
+  app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(metricsRoute, (c) =>
+    c.text(
+      metrics.render({ log: ctx.log, groups: ctx.groups }),
+      200,
+      { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    ));
+  registerTopicRoutes(app, ctx);
+  registerProduceRoutes(app, ctx);
+  registerFetchRoutes(app, ctx);
+  registerStreamRoutes(app, ctx);
+  registerGroupRoutes(app, ctx);
+  options.extraRoutes?.(app, ctx);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "edgelog",
+      version: "1",
+      description: "A Kafka-style partitioned log for the edge. Errors are " +
+        '{"error":{"code","message",...}}; see PROTOCOL.md.',
+    },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", (c) => c.html(DOCS_HTML));
+  app.get("/", (c) => c.html(CONSOLE_HTML));
+  return app;
+}

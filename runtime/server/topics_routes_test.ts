@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { send, testServer } from "./_test_util.ts";
+
+Deno.test("topics: create, list, describe with partition offsets, delete", async () => {
+  const s = await testServer();
+  try {
+    let res = await send(s.app, "POST", "/v1/topics", {
+      name: "metrics",
+      partitions: 3,
+      retentionMs: 60_000,
+    });
+    assert.equal(res.status, 201);
+    assert.deepEqual(await res.json(), {
+      name: "metrics",
+      partitions: 3,
+      retentionMs: 60_000,
+      retentionBytes: -1,
+      cleanupPolicy: "delete",
+    });
+
+    res = await send(s.app, "POST", "/v1/topics", { name: "metrics" });
+    assert.equal(res.status, 409);
+    assert.equal((await res.json()).error.code, "TOPIC_EXISTS");
+
+    await s.log.produce("metrics", [{
+      value: new Uint8Array([1]),
+      partition: 1,
+    }]);
+    res = await send(s.app, "GET", "/v1/topics");
+    assert.deepEqual(
+      (await res.json()).topics.map((t: { name: string }) => t.name),
+      [
+        "metrics",
+      ],
+    );
+
+    res = await send(s.app, "GET", "/v1/topics/metrics");
+    assert.equal(res.status, 200);
+    const described = await res.json();
+    assert.equal(described.partitions.length, 3);
+    assert.equal(described.partitions[1].highWatermark, 1);
+    assert.equal(described.partitions[1].logStartOffset, 0);
+    assert.ok(described.partitions[1].sizeBytes > 0);
+    assert.equal(described.partitions[0].highWatermark, 0);
+
+    res = await send(s.app, "DELETE", "/v1/topics/metrics");
+    assert.equal(res.status, 204);
+    assert.equal(s.log.hasTopic("metrics"), false);
+    res = await send(s.app, "GET", "/v1/topics/metrics");
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).error.code, "TOPIC_NOT_FOUND");
+    res = await send(s.app, "DELETE", "/v1/topics/metrics");
+    assert.equal(res.status, 404);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("topics: bad names and configs are 400 and create nothing", async () => {
+  const s = await testServer();
+  try {
+    for (
+      const body of [
+        { name: ".." },
+        { name: "a/b" },
+        { name: "x".repeat(250) },
+        { name: "ok", partitions: 0 },
+        { name: "ok", cleanupPolicy: "archive" },
+        { name: "ok", colour: "blue" },
+        { partitions: 1 },
+      ]
+    ) {
+      const res = await send(s.app, "POST", "/v1/topics", body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const { error } = await res.json();
+      assert.equal(error.code, "BAD_REQUEST");
+      assert.equal(typeof error.message, "string");
+    }
+    assert.deepEqual(s.log.listTopics(), []);
+  } finally {
+    await s.close();
+  }
+});
