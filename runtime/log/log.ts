@@ -235,9 +235,12 @@ export class Log {
         );
       }
       // A crash during an earlier deletion may have left partitions behind.
-      for (let p = 0; p < resolved.partitions; p++) {
-        await this.#storage.deletePartition(name, p);
-      }
+      await Promise.all(
+        Array.from(
+          { length: resolved.partitions },
+          (_, p) => this.#storage.deletePartition(name, p),
+        ),
+      );
       const partitions = await this.#openPartitions(name, resolved);
       try {
         await this.meta.set(TOPIC_KEY_PREFIX + name, resolved);
@@ -257,9 +260,9 @@ export class Log {
       this.#topics.delete(name);
       await Promise.all(topic.partitions.map((p) => p.close()));
       await this.meta.delete(TOPIC_KEY_PREFIX + name);
-      for (let p = 0; p < topic.partitions.length; p++) {
-        await this.#storage.deletePartition(name, p);
-      }
+      await Promise.all(
+        topic.partitions.map((_, p) => this.#storage.deletePartition(name, p)),
+      );
     });
   }
 

@@ -224,7 +224,9 @@ export class MemoryStorage implements Storage {
   readonly kind = "memory";
   readonly meta: MetaStore = new MemoryMetaStore();
   #partitions = new Map<string, PartitionState>();
-  #open = new Map<MemoryPartitionStore, string>();
+  #open = new Set<MemoryPartitionStore>();
+  /** How many open stores each partition has. */
+  #openCounts = new Map<string, number>();
 
   constructor(_options: MemoryStorageOptions = {}) {}
 
@@ -238,15 +240,21 @@ export class MemoryStorage implements Storage {
     const store: MemoryPartitionStore = new MemoryPartitionStore(
       state,
       `${topic}/${partition}`,
-      () => this.#open.delete(store),
+      () => {
+        this.#open.delete(store);
+        const count = this.#openCounts.get(key)! - 1;
+        if (count === 0) this.#openCounts.delete(key);
+        else this.#openCounts.set(key, count);
+      },
     );
-    this.#open.set(store, key);
+    this.#open.add(store);
+    this.#openCounts.set(key, (this.#openCounts.get(key) ?? 0) + 1);
     return Promise.resolve(store);
   }
 
   deletePartition(topic: string, partition: number): Promise<void> {
     const key = partitionKey(topic, partition);
-    if ([...this.#open.values()].includes(key)) {
+    if (this.#openCounts.has(key)) {
       return Promise.reject(
         new Error(`Cannot delete partition ${topic}/${partition}: it is open`),
       );
@@ -256,6 +264,6 @@ export class MemoryStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#open.keys()].map((store) => store.close()));
+    await Promise.all([...this.#open].map((store) => store.close()));
   }
 }
