@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { EdgelogError } from "../errors.ts";
+import { send, testServer } from "./_test_util.ts";
+import { allows, authenticate } from "./auth.ts";
+
+const tokens = [
+  { token: "admin-token", rights: { admin: true as const } },
+  { token: "writer", rights: { produce: ["t"], consume: ["*"] } },
+  { token: "device-7", rights: { nodeId: "dev-7" } },
+];
+
+Deno.test("auth: open without tokens; 401 for missing or unknown tokens", () => {
+  assert.equal(authenticate(undefined, undefined), "open");
+  assert.equal(authenticate({ tokens: [] }, "Bearer x"), "open");
+  for (const header of [undefined, "Bearer nope", "Basic abc", "Bearer"]) {
+    assert.throws(
+      () => authenticate({ tokens }, header),
+      (e) => e instanceof EdgelogError && e.code === "UNAUTHORIZED",
+    );
+  }
+  assert.deepEqual(
+    authenticate({ tokens }, "Bearer writer"),
+    tokens[1]!.rights,
+  );
+});
+
+Deno.test("auth: rights by topic, admin, and node-bound sync tokens", () => {
+  const writer = tokens[1]!.rights;
+  const device = tokens[2]!.rights;
+  assert.equal(allows(writer, { kind: "produce", topic: "t" }), true);
+  assert.equal(allows(writer, { kind: "produce", topic: "u" }), false);
+  assert.equal(allows(writer, { kind: "consume", topic: "u" }), true);
+  assert.equal(allows(writer, { kind: "admin" }), false);
+  assert.equal(allows(writer, { kind: "sync", nodeId: "x", topic: "t" }), true);
+  assert.equal(
+    allows(device, { kind: "sync", nodeId: "dev-7", topic: "t" }),
+    true,
+  );
+  assert.equal(
+    allows(device, { kind: "sync", nodeId: "dev-8", topic: "t" }),
+    false,
+  );
+  assert.equal(allows(device, { kind: "produce", topic: "t" }), false);
+  assert.equal(
+    allows({ nodeId: "a", produce: ["t"] }, {
+      kind: "sync",
+      nodeId: "a",
+      topic: "u",
+    }),
+    false,
+  );
+  assert.equal(allows("open", { kind: "admin" }), true);
+});
+
+Deno.test("auth over HTTP: 401, 403, allowed; machine endpoints stay open", async () => {
+  const s = await testServer({ auth: { tokens } });
+  try {
+    await s.log.createTopic("t");
+    await s.log.createTopic("u");
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    let res = await send(s.app, "GET", "/v1/topics");
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error.code, "UNAUTHORIZED");
+    res = await send(s.app, "GET", "/v1/topics", undefined, bearer("wrong"));
+    assert.equal(res.status, 401);
+    res = await send(s.app, "GET", "/v1/topics", undefined, bearer("writer"));
+    assert.equal(res.status, 200);
+
+    const record = { records: [{ value: 1 }] };
+    res = await send(
+      s.app,
+      "POST",
+      "/v1/topics/u/records",
+      record,
+      bearer("writer"),
+    );
+    assert.equal(res.status, 403);
+    assert.equal((await res.json()).error.code, "FORBIDDEN");
+    res = await send(
+      s.app,
+      "POST",
+      "/v1/topics/t/records",
+      record,
+      bearer("writer"),
+    );
+    assert.equal(res.status, 200);
+    res = await send(
+      s.app,
+      "POST",
+      "/v1/topics",
+      { name: "v" },
+      bearer("writer"),
+    );
+    assert.equal(res.status, 403);
+    res = await send(
+      s.app,
+      "POST",
+      "/v1/topics",
+      { name: "v" },
+      bearer("admin-token"),
+    );
+    assert.equal(res.status, 201);
+    res = await send(
+      s.app,
+      "GET",
+      "/v1/topics/t/partitions/0/records",
+      undefined,
+      bearer("device-7"),
+    );
+    assert.equal(res.status, 403);
+    assert.equal(s.log.partition("u", 0).highWatermark, 0);
+
+    for (
+      const path of ["/healthz", "/metrics", "/openapi.json", "/docs", "/"]
+    ) {
+      assert.equal((await send(s.app, "GET", path)).status, 200, path);
+    }
+  } finally {
+    await s.close();
+  }
+});
