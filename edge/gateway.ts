@@ -1,0 +1,138 @@
+/**
+ * `deno task gateway`: an IoT gateway. A filesystem-backed node serving the
+ * HTTP API locally (sensors produce to it), that replicates its topics to
+ * the upstream broker exactly once, optionally ingests MQTT, and deletes
+ * only synced data when its per-topic budgets or retention call for it.
+ *
+ * @module
+ */
+
+import { EdgelogClient } from "../runtime/client/mod.ts";
+import { GroupCoordinator } from "../runtime/groups/mod.ts";
+import { Log } from "../runtime/log/mod.ts";
+import { createApp } from "../runtime/server/app.ts";
+import { Replicator, syncRetentionFloor } from "../runtime/sync/mod.ts";
+import { type GatewayConfig, loadGatewayConfig } from "./gateway/config.ts";
+import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
+import { loadNodeId } from "./gateway/node_id.ts";
+import { FsStorage } from "./storage/mod.ts";
+
+/** A running gateway. */
+export interface Gateway {
+  url: string;
+  nodeId: string;
+  replicator: Replicator;
+  log: Log;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway from a resolved config. */
+export async function startGateway(config: GatewayConfig): Promise<Gateway> {
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const nodeId = await loadNodeId(config.dataDir, config.nodeId);
+  let replicator: Replicator | undefined;
+  const storage = await FsStorage.open(`${config.dataDir}/log`);
+  const log = await Log.open({
+    storage,
+    autoCreateTopics: true,
+    defaults: config.syncedRetentionMs >= 0
+      ? { retentionMs: config.syncedRetentionMs }
+      : {},
+    retentionFloor: syncRetentionFloor(() => replicator),
+  });
+  for (const [name, topic] of Object.entries(config.topics)) {
+    if (!log.hasTopic(name)) {
+      await log.createTopic(name, {
+        ...(config.syncedRetentionMs >= 0
+          ? { retentionMs: config.syncedRetentionMs }
+          : {}),
+        ...topic,
+      });
+    }
+  }
+  const groups = await GroupCoordinator.open({
+    meta: log.meta,
+    partitionCount: (t) =>
+      log.hasTopic(t) ? log.topicConfig(t).partitions : undefined,
+    highWatermark: (t, p) => log.partition(t, p).highWatermark,
+  });
+  const client = new EdgelogClient(config.upstream, {
+    ...(config.token === undefined ? {} : { token: config.token }),
+    retry: { attempts: 1 },
+  });
+  const active = new Replicator({
+    log,
+    client,
+    nodeId,
+    ...(config.syncTopics === undefined ? {} : { topics: config.syncTopics }),
+  });
+  replicator = active;
+  const shutdown = new AbortController();
+  const app = createApp({
+    log,
+    groups,
+    signal: shutdown.signal,
+    extraRoutes: (app) => {
+      app.get(
+        "/v1/sync/status",
+        (c) => c.json({ upstream: config.upstream, ...active.status() }),
+      );
+    },
+  });
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: () => {},
+  }, app.fetch);
+  active.start();
+  const retention = setInterval(() => {
+    log.enforceRetention().catch((err) =>
+      console.error("edgelog gateway: retention failed", err)
+    );
+  }, 5000);
+  let mqtt: MqttIngest | undefined;
+  if (config.mqtt !== undefined) {
+    mqtt = await startMqttIngest(log, {
+      ...config.mqtt,
+      clientId: `edgelog-${nodeId}`.slice(0, 64),
+    });
+  }
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${server.addr.port}`,
+    nodeId,
+    replicator: active,
+    log,
+    async close() {
+      clearInterval(retention);
+      await mqtt?.close();
+      shutdown.abort();
+      await active.stop();
+      await server.shutdown();
+      await log.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  let config: GatewayConfig;
+  try {
+    config = await loadGatewayConfig(Deno.args);
+  } catch (err) {
+    console.error(`edgelog gateway: ${(err as Error).message}`);
+    Deno.exit(2);
+  }
+  const gateway = await startGateway(config);
+  console.log(
+    `edgelog gateway ${gateway.nodeId} listening on ${gateway.url}, syncing to ${config.upstream}`,
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await gateway.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
