@@ -22,7 +22,11 @@ export interface FsStorageOptions {
   fsync?: FsyncPolicy;
   /** A segment rolls before it would pass this size; default 64 MiB. */
   segmentBytes?: number;
-  /** A segment rolls once its first batch is this old; default 7 days. */
+  /**
+   * A segment rolls once it is this old, counted on `clock` from its first
+   * append (after a restart: from its first batch's timestamp); default
+   * 7 days.
+   */
   segmentMs?: number;
   /** Log bytes between offset index entries; default 4096. */
   indexIntervalBytes?: number;

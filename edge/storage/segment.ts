@@ -243,7 +243,12 @@ export class Segment {
   /**
    * Opens the active segment: scans it whole, truncates a torn, corrupt or
    * out-of-order tail, and rebuilds its indexes from the valid batches.
-   * `now` dates a segment whose first batch has no usable timestamp.
+   *
+   * A running segment's age counts from the clock time of its first append;
+   * that is not stored, so after a restart it counts from the first batch's
+   * timestamp (never later than `now`). Segments thus still roll by age on
+   * a node that restarts often, and old timestamps cost at most one early
+   * roll per restart.
    */
   static async recover(
     dir: string,
