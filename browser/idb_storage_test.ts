@@ -256,3 +256,23 @@ Deno.test("IdbStorage serializes concurrent appends and refuses a closed partiti
   assert.equal(reopened.nextOffset, 3);
   await storage.close();
 });
+
+Deno.test("IdbStorage with relaxed durability flushes on demand and on close", async () => {
+  const factory = new IDBFactory();
+  const options = {
+    indexedDB: factory,
+    durability: "relaxed" as const,
+    quota: { persist: false },
+  };
+  const storage = await IdbStorage.open("relaxed", options);
+  const store = await storage.openPartition("t", 0);
+  await store.append([await batch(0, [1, 2])]);
+  await store.flush();
+  await store.append([await batch(2, [3])]);
+  await storage.close();
+  const again = await IdbStorage.open("relaxed", options);
+  const reopened = await again.openPartition("t", 0);
+  assert.equal(reopened.nextOffset, 3);
+  assert.equal((await reopened.read(0, 1e9)).length, 2);
+  await again.close();
+});
