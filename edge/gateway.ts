@@ -30,7 +30,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   await Deno.mkdir(config.dataDir, { recursive: true });
   const nodeId = await loadNodeId(config.dataDir, config.nodeId);
-  let replicator: Replicator | undefined;
+  const holder: { replicator?: Replicator } = {};
   const storage = await FsStorage.open(`${config.dataDir}/log`);
   const log = await Log.open({
     storage,
@@ -38,7 +38,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     defaults: config.syncedRetentionMs >= 0
       ? { retentionMs: config.syncedRetentionMs }
       : {},
-    retentionFloor: syncRetentionFloor(() => replicator),
+    retentionFloor: syncRetentionFloor(() => holder.replicator),
   });
   for (const [name, topic] of Object.entries(config.topics)) {
     if (!log.hasTopic(name)) {
@@ -66,7 +66,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     nodeId,
     ...(config.syncTopics === undefined ? {} : { topics: config.syncTopics }),
   });
-  replicator = active;
+  holder.replicator = active;
   const shutdown = new AbortController();
   const app = createApp({
     log,
