@@ -2,7 +2,9 @@
  * A small in-memory broker that follows PROTOCOL.md closely enough to test
  * the client and the consumer without the real server: topics with JSON
  * records, long polls on a ManualClock, an SSE stream, a toy consumer group
- * (round-robin assignment, epochs, commits) and sync stream stubs.
+ * (round-robin assignment, epochs, commits; like KIP-848 a partition goes
+ * to its new owner only after the old owner was told to give it up) and
+ * sync stream stubs.
  * For tests only.
  *
  * @module
@@ -18,7 +20,10 @@ import type { JsonRecord, JsonRecordInput } from "./json_records.ts";
 interface Member {
   epoch: number;
   topics: string[];
-  assignment: Map<string, number[]>;
+  /** What the member should own once others let go. */
+  target: Map<string, number[]>;
+  /** What the member was last told it owns. */
+  owned: Map<string, number[]>;
 }
 
 /** One request as the fake saw it. */
@@ -44,6 +49,8 @@ export class FakeBroker {
   /** How many records a stream sends before it drops the connection; default all. */
   streamBatch = Infinity;
   #arrivals = new Map<string, PromiseWithResolvers<void>>();
+  #heartbeatWaiters: (() => void)[] = [];
+  #pollWaiters: { key: string; resolve: () => void }[] = [];
   #nextMember = 1;
   #token: string | undefined;
 
@@ -117,6 +124,18 @@ export class FakeBroker {
     return waiter.promise;
   }
 
+  /** Resolves once the broker has answered the next heartbeat. */
+  nextHeartbeat(): Promise<void> {
+    return new Promise((resolve) => this.#heartbeatWaiters.push(resolve));
+  }
+
+  /** Resolves once a fetch of the partition is parked in a long poll. */
+  nextLongPoll(topic: string, partition: number): Promise<void> {
+    return new Promise((resolve) =>
+      this.#pollWaiters.push({ key: `${topic}/${partition}`, resolve })
+    );
+  }
+
   /** The committed offset of a group's partition. */
   committed(
     group: string,
@@ -146,15 +165,33 @@ export class FakeBroker {
     }
     for (const id of ids) {
       const member = this.members.get(id)!;
-      const assignment = next.get(id)!;
-      if (
-        JSON.stringify([...member.assignment]) !==
-          JSON.stringify([...assignment])
-      ) {
-        member.assignment = assignment;
+      const target = next.get(id)!;
+      if (JSON.stringify([...member.target]) !== JSON.stringify([...target])) {
+        member.target = target;
         member.epoch++;
       }
     }
+  }
+
+  /** The member's target less what other members still own. */
+  #grant(memberId: string): { topic: string; partitions: number[] }[] {
+    const member = this.members.get(memberId)!;
+    const taken = new Set<string>();
+    for (const [id, other] of this.members) {
+      if (id === memberId) continue;
+      for (const [topic, partitions] of other.owned) {
+        for (const p of partitions) taken.add(`${topic}/${p}`);
+      }
+    }
+    member.owned = new Map();
+    for (const [topic, partitions] of member.target) {
+      const free = partitions.filter((p) => !taken.has(`${topic}/${p}`));
+      if (free.length > 0) member.owned.set(topic, free);
+    }
+    return [...member.owned].map(([topic, partitions]) => ({
+      topic,
+      partitions,
+    }));
   }
 
   #routes(): void {
@@ -276,7 +313,8 @@ export class FakeBroker {
         this.members.set(memberId, {
           epoch: 0,
           topics: body.topics,
-          assignment: new Map(),
+          target: new Map(),
+          owned: new Map(),
         });
         this.#rebalance();
       } else if (!this.members.has(memberId)) {
@@ -294,15 +332,13 @@ export class FakeBroker {
           assignment: [],
         });
       }
-      const member = this.members.get(memberId)!;
+      const assignment = this.#grant(memberId);
+      for (const wake of this.#heartbeatWaiters.splice(0)) wake();
       return c.json({
         memberId,
-        memberEpoch: member.epoch,
+        memberEpoch: this.members.get(memberId)!.epoch,
         heartbeatIntervalMs: 1000,
-        assignment: [...member.assignment].map(([topic, partitions]) => ({
-          topic,
-          partitions,
-        })),
+        assignment,
       });
     });
     app.post("/v1/groups/:group/offsets", async (c) => {
@@ -374,7 +410,7 @@ export class FakeBroker {
         members: [...this.members].map(([memberId, m]) => ({
           memberId,
           memberEpoch: m.epoch,
-          assignment: [...m.assignment].map(([topic, partitions]) => ({
+          assignment: [...m.owned].map(([topic, partitions]) => ({
             topic,
             partitions,
           })),
@@ -471,6 +507,10 @@ export class FakeBroker {
     const maxWaitMs = Number(c.req.query("maxWaitMs") ?? 0);
     if (offset === log.length && maxWaitMs > 0) {
       const signal = c.req.raw.signal;
+      const key = `${topic}/${partition}`;
+      const parked = this.#pollWaiters.filter((w) => w.key === key);
+      this.#pollWaiters = this.#pollWaiters.filter((w) => w.key !== key);
+      for (const waiter of parked) waiter.resolve();
       await Promise.race([
         this.#arrival(topic, partition),
         (this.clock as Clock).sleep(maxWaitMs, signal),

@@ -1,0 +1,253 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
+import { EdgelogClient } from "./client.ts";
+import type {
+  ConsumerRecord,
+  EdgelogConsumer,
+  RebalanceEvent,
+} from "./consumer.ts";
+import { FakeBroker } from "./_fake_broker.ts";
+
+function clientOf(broker: FakeBroker, clock = broker.clock): EdgelogClient {
+  return new EdgelogClient("http://edgelog.test", {
+    fetch: broker.fetch,
+    clock,
+    random: () => 0.5,
+  });
+}
+
+function label(record: ConsumerRecord): string {
+  return `${record.partition}:${String(record.value)}`;
+}
+
+/** Reads a consumer in the background; `until(n)` resolves once n records were seen, `until(label)` once that one was. */
+function collect(consumer: EdgelogConsumer) {
+  const seen: string[] = [];
+  const waiters: { test: () => boolean; resolve: () => void }[] = [];
+  const done = consumer.run((record) => {
+    seen.push(label(record));
+    for (const w of waiters.filter((w) => w.test())) w.resolve();
+  });
+  return {
+    seen,
+    done,
+    until(what: number | string): Promise<void> {
+      const test = typeof what === "number"
+        ? () => seen.length >= what
+        : () => seen.includes(what);
+      if (test()) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+  };
+}
+
+function rebalances(): {
+  events: RebalanceEvent[];
+  next(): Promise<RebalanceEvent>;
+  on(e: RebalanceEvent): void;
+} {
+  const events: RebalanceEvent[] = [];
+  let waiter: ((e: RebalanceEvent) => void) | undefined;
+  return {
+    events,
+    next: () => new Promise((resolve) => waiter = resolve),
+    on(event) {
+      events.push(event);
+      waiter?.(event);
+      waiter = undefined;
+    },
+  };
+}
+
+function seed(): FakeBroker {
+  const broker = new FakeBroker();
+  broker.createTopic("t", 2);
+  broker.append("t", 0, { value: "a" });
+  broker.append("t", 0, { value: "b" });
+  broker.append("t", 1, { value: "c" });
+  return broker;
+}
+
+Deno.test("consumer reads its partitions from the beginning, commits on close and leaves", async () => {
+  const broker = seed();
+  const consumer = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+  });
+  const seen: string[] = [];
+  for await (const record of consumer) {
+    assert.equal(record.topic, "t");
+    seen.push(label(record));
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen.sort(), ["0:a", "0:b", "1:c"]);
+  assert.deepEqual(consumer.assignment(), [{ topic: "t", partitions: [0, 1] }]);
+  await consumer.close();
+  assert.equal(broker.committed("g", "t", 0), 2);
+  assert.equal(broker.committed("g", "t", 1), 1);
+  assert.equal(broker.members.size, 0, "close left the group");
+  const leave = broker.requests.filter((r) =>
+    r.path === "/v1/groups/g/heartbeat"
+  ).at(-1);
+  assert.deepEqual(leave?.body, {
+    topics: ["t"],
+    memberId: "member-1",
+    memberEpoch: -1,
+  });
+});
+
+Deno.test("a consumer resumes from committed offsets; untilCaughtUp ends at the high watermarks", async () => {
+  const broker = seed();
+  broker.commits.set("g/t/0", 1);
+  broker.commits.set("g/t/1", 1);
+  broker.append("t", 1, { value: "d" });
+  const consumer = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+  });
+  const seen: string[] = [];
+  for await (const record of consumer.records({ untilCaughtUp: true })) {
+    seen.push(label(record));
+  }
+  assert.deepEqual(seen.sort(), ["0:b", "1:d"]);
+  await consumer.close();
+  assert.equal(broker.committed("g", "t", 0), 2);
+  assert.equal(broker.committed("g", "t", 1), 2);
+});
+
+Deno.test("without fromBeginning a new group starts at the end and long-polls for new records", async () => {
+  const broker = seed();
+  const consumer = clientOf(broker).consumer({
+    group: "fresh",
+    topics: ["t"],
+    maxWaitMs: 10_000,
+  });
+  const parked = broker.nextLongPoll("t", 1);
+  const reader = collect(consumer);
+  await parked;
+  broker.append("t", 1, { value: "new" });
+  await reader.until(1);
+  assert.deepEqual(reader.seen, ["1:new"]);
+  await consumer.close();
+  await reader.done;
+  assert.equal(broker.committed("fresh", "t", 1), 2);
+});
+
+Deno.test("a rebalance moves a partition: the old owner commits it, the new owner resumes there", async () => {
+  const broker = seed();
+  const eventsA = rebalances();
+  const a = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+    autoCommitIntervalMs: 3_600_000,
+    onRebalance: eventsA.on,
+  });
+  const readerA = collect(a);
+  await readerA.until(3);
+
+  const clockB = new ManualClock(broker.clock.now());
+  const eventsB = rebalances();
+  const b = clientOf(broker, clockB).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+    onRebalance: eventsB.on,
+  });
+  const readerB = collect(b);
+  await broker.nextHeartbeat();
+  assert.deepEqual(b.assignment(), [], "partition 1 is still A's");
+
+  const revoked = eventsA.next();
+  broker.clock.advance(1000);
+  assert.deepEqual((await revoked).revoked, [{ topic: "t", partitions: [1] }]);
+  assert.equal(
+    broker.committed("g", "t", 1),
+    1,
+    "A committed partition 1 before giving it up",
+  );
+  assert.deepEqual(a.assignment(), [{ topic: "t", partitions: [0] }]);
+
+  const assigned = eventsB.next();
+  clockB.advance(1000);
+  assert.deepEqual((await assigned).assigned, [{
+    topic: "t",
+    partitions: [1],
+  }]);
+
+  broker.append("t", 1, { value: "e" });
+  broker.append("t", 0, { value: "f" });
+  await readerA.until(4);
+  await readerB.until(1);
+  assert.deepEqual(readerB.seen, ["1:e"], "B did not replay c");
+  assert.deepEqual(readerA.seen.slice(3), ["0:f"]);
+
+  await Promise.all([a.close(), b.close()]);
+  await Promise.all([readerA.done, readerB.done]);
+  assert.equal(broker.committed("g", "t", 0), 3);
+  assert.equal(broker.committed("g", "t", 1), 2);
+  assert.equal(broker.members.size, 0);
+});
+
+Deno.test("run: a record whose handler throws is not committed", async () => {
+  const broker = seed();
+  const consumer = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+  });
+  await assert.rejects(
+    consumer.run((record) => {
+      if (record.value === "b") throw new Error("cannot handle b");
+    }),
+    /cannot handle b/,
+  );
+  await consumer.close();
+  assert.equal(broker.committed("g", "t", 0), 1);
+});
+
+Deno.test("manual commit commits what was handed out; autoCommit off commits nothing on close", async () => {
+  const broker = seed();
+  const consumer = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+    autoCommit: false,
+  });
+  for await (const record of consumer) {
+    if (record.value === "a") {
+      await consumer.commit();
+      break;
+    }
+  }
+  assert.equal(broker.committed("g", "t", 0), 1);
+  for await (const record of consumer) {
+    if (record.value === "b") break;
+  }
+  await consumer.close();
+  assert.equal(broker.committed("g", "t", 0), 1);
+});
+
+Deno.test("a member the broker forgot rejoins and keeps reading", async () => {
+  const broker = seed();
+  const consumer = clientOf(broker).consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+  });
+  const reader = collect(consumer);
+  await reader.until(3);
+  const first = consumer.memberId!;
+  broker.members.delete(first);
+  const rejoined = broker.nextHeartbeat();
+  broker.clock.advance(1000);
+  await rejoined;
+  broker.append("t", 0, { value: "g" });
+  await reader.until("0:g");
+  assert.notEqual(consumer.memberId, first);
+  assert.deepEqual([...broker.members.keys()], [consumer.memberId]);
+  await consumer.close();
+  await reader.done;
+});
