@@ -210,9 +210,9 @@ function writeBytes(out: ByteWriter, b: Uint8Array | null | undefined): void {
  * largest record timestamps. The batch is ready to store or send: its CRC
  * is set, and a broker only rewrites baseOffset.
  *
- * Throws a RangeError for an empty list, out-of-range options or
- * timestamps, and a TypeError for a record without a timestamp when
- * `options.now` is not set.
+ * Rejects with a RangeError for an empty list, out-of-range options or
+ * timestamps, and with a TypeError for a record without a timestamp when
+ * `options.now` is not set, or for keys and values that are not bytes.
  *
  * @example Usage
  * ```ts

@@ -253,6 +253,36 @@ Deno.test("a record section that is not exactly recordCount records is CORRUPT_B
   await rejectsWith(decodeBatch(withCrc(long)), "CORRUPT_BATCH", /Record 0/);
 });
 
+Deno.test("property: header keys are written as TextEncoder writes them", async () => {
+  const codeUnits = fc.string({
+    unit: fc.integer({ min: 0, max: 0xffff }).map((c) =>
+      String.fromCharCode(c)
+    ),
+    maxLength: 40,
+  });
+  const keys = fc.oneof(codeUnits, fc.string({ unit: "binary" }));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(keys, { minLength: 1, maxLength: 5 }),
+      async (ks) => {
+        const batch = await encodeBatch([{
+          value: null,
+          headers: ks.map((key) => ({ key, value: null })),
+          timestamp: 1,
+        }]);
+        const { records } = await decodeBatch(batch);
+        const roundTrip = (k: string) =>
+          new TextDecoder().decode(new TextEncoder().encode(k));
+        assert.deepEqual(
+          records[0]!.headers.map((h) => h.key),
+          ks.map(roundTrip),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 // ---- properties ----
 
 const bytesArb = fc.uint8Array({ maxLength: 48 });
