@@ -44,28 +44,28 @@ export async function startMqttIngest(
     clientId: options.clientId,
     clean: false,
     reconnectPeriod: 1000,
-    customHandleAcks: (topic, payload, _packet, done) => {
-      const subscription = options.subscriptions.find((s) =>
-        matchesFilter(s.filter, topic)
-      );
-      if (subscription === undefined) return done(0);
-      log.produce(subscription.topic, [{
-        key: new TextEncoder().encode(topic),
-        value: new Uint8Array(payload),
-      }]).then(() => {
-        appended++;
-        done(0);
-      }, (err) => {
-        console.error(
-          `edgelog gateway: cannot append MQTT message from ${topic}`,
-          err,
-        );
-        // 0x80 "unspecified error": not acknowledged as accepted (MQTT 5);
-        // under 3.1.1 the broker resends after reconnect.
-        done(0x80);
-      });
-    },
   });
+  // mqtt.js sends the PUBACK of a QoS 1 message only after this callback.
+  client.handleMessage = (packet, callback) => {
+    const topic = packet.topic;
+    const subscription = options.subscriptions.find((s) =>
+      matchesFilter(s.filter, topic)
+    );
+    if (subscription === undefined) return callback();
+    log.produce(subscription.topic, [{
+      key: new TextEncoder().encode(topic),
+      value: new Uint8Array(packet.payload as Uint8Array),
+    }]).then(() => {
+      appended++;
+      callback();
+    }, (err) => {
+      console.error(
+        `edgelog gateway: cannot append MQTT message from ${topic}`,
+        err,
+      );
+      callback(err);
+    });
+  };
   await new Promise<void>((resolve, reject) => {
     client.once("connect", () => resolve());
     client.once("error", reject);

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import mqtt from "mqtt";
+import { startGateway } from "../edge/gateway.ts";
+import { FaultProxy } from "./fault_proxy.ts";
+import { allRecords, startTestBroker } from "./sync_harness.ts";
+
+const MOSQUITTO = "/usr/sbin/mosquitto";
+const present = await Deno.stat(MOSQUITTO).then(() => true, () => false);
+if (!present) {
+  console.warn(`skipping MQTT tests: ${MOSQUITTO} is not installed`);
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test({
+  name:
+    "MQTT QoS 1 messages published while the upstream is offline all arrive once",
+  ignore: !present,
+  async fn() {
+    const port = await freePort();
+    const mosquitto = new Deno.Command(MOSQUITTO, {
+      args: ["-p", String(port)],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const broker = await startTestBroker(undefined, {
+      topics: { sensors: 1 },
+    });
+    const proxy = FaultProxy.start(broker.url, { seed: 5 });
+    proxy.setOffline(true);
+    const dataDir = await Deno.makeTempDir();
+    let publisher: mqtt.MqttClient | undefined;
+    let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+    try {
+      for (let i = 0; i < 100; i++) {
+        try {
+          const c = await Deno.connect({ hostname: "127.0.0.1", port });
+          c.close();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      gateway = await startGateway({
+        upstream: proxy.url,
+        token: undefined,
+        nodeId: "gw-mqtt",
+        host: "127.0.0.1",
+        port: 0,
+        dataDir,
+        syncTopics: undefined,
+        topics: { sensors: { partitions: 1 } },
+        syncedRetentionMs: -1,
+        mqtt: {
+          url: `mqtt://127.0.0.1:${port}`,
+          subscriptions: [{ filter: "plant/+/temp", topic: "sensors" }],
+        },
+      });
+      publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+      for (let i = 0; i < 50; i++) {
+        await publisher.publishAsync(
+          `plant/${i % 3}/temp`,
+          JSON.stringify({ n: i }),
+          { qos: 1 },
+        );
+      }
+      const local = gateway.log.partition("sensors", 0);
+      const deadline = Date.now() + 15_000;
+      while (local.highWatermark < 50 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(local.highWatermark, 50);
+      assert.equal(broker.registry.list("gw-mqtt").length, 0);
+      proxy.setOffline(false);
+      gateway.replicator.notifyOnline();
+      while (Date.now() < deadline) {
+        const s = broker.registry.list("gw-mqtt")[0];
+        if (s?.ackedOffset === 49) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const stream = broker.registry.list("gw-mqtt")[0]!;
+      const central = await allRecords(broker.log, "sensors", stream.partition);
+      const dec = new TextDecoder();
+      assert.deepEqual(
+        central.map((r) => JSON.parse(dec.decode(r.value!)).n).sort((a, b) =>
+          a - b
+        ),
+        Array.from({ length: 50 }, (_, i) => i),
+      );
+      assert.equal(dec.decode(central[0]!.key!), "plant/0/temp");
+    } finally {
+      await publisher?.endAsync();
+      await gateway?.close();
+      await proxy.close();
+      await broker.close();
+      mosquitto.kill("SIGTERM");
+      await mosquitto.status;
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
