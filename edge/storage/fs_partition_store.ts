@@ -225,6 +225,7 @@ export class FsPartitionStore implements PartitionStore {
         maxTimestamp: await segment.maxTimestamp(),
         sizeBytes: segment.sizeBytes,
       });
+      this.#touch(segment);
     }
     return infos;
   }
