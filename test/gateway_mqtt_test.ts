@@ -10,7 +10,7 @@ if (!present) {
   console.warn(`skipping MQTT tests: ${MOSQUITTO} is not installed`);
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -22,7 +22,7 @@ Deno.test({
     "MQTT QoS 1 messages published while the upstream is offline all arrive once",
   ignore: !present,
   async fn() {
-    const port = await freePort();
+    const port = freePort();
     const mosquitto = new Deno.Command(MOSQUITTO, {
       args: ["-p", String(port)],
       stdout: "null",
