@@ -15,7 +15,7 @@ import {
   readBatchHeader,
 } from "../../runtime/format/batch_header.ts";
 import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
-import { parseSegmentFileName, Segment } from "./segment.ts";
+import { parseSegmentFileName, Segment, segmentFileName } from "./segment.ts";
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
@@ -108,7 +108,7 @@ export class FsPartitionStore implements PartitionStore {
     const closedBases = logs.slice(0, -1);
     const sizes = await Promise.all(
       closedBases.map(async (base) =>
-        (await Deno.stat(`${dir}/${String(base).padStart(20, "0")}.log`)).size
+        (await Deno.stat(`${dir}/${segmentFileName(base, "log")}`)).size
       ),
     );
     const segments = closedBases.map((base, i) =>
