@@ -12,6 +12,7 @@
 
 import {
   type BrokerProcess,
+  readCpuSeconds,
   readRssBytes,
   RssSampler,
   startBroker,
@@ -33,13 +34,17 @@ import { encodeXadds, RespConnection, startRedis } from "./redis_peer.ts";
 import { readBatchHeader, splitBatches } from "../runtime/format/mod.ts";
 
 const RECORDS_PER_REQUEST = 1000;
-const CONNECTIONS = 4;
+/** "A few" connections, then many: group commit needs requests in flight. */
+const CONCURRENCY = [4, 16] as const;
+/** Partitions of the produce topics; connection w writes partition w mod 4. */
+const PARTITIONS = 4;
 const LATENCY_RATE = 1000;
-const FETCH_MAX_BYTES = 4 * 2 ** 20;
+/** Kafka's max.partition.fetch.bytes default, and the broker's. */
+const FETCH_MAX_BYTES = 2 ** 20;
 const BATCHES_MIME = "application/vnd.edgelog.batches";
 const RESULTS = new URL("./results/http.json", import.meta.url);
 
-const seconds = Number(flagValue("--seconds") ?? "5");
+const seconds = Number(flagValue("--seconds") ?? "4");
 const profile = Deno.args.includes("--profile");
 
 function flagValue(name: string): string | undefined {
@@ -47,23 +52,41 @@ function flagValue(name: string): string | undefined {
   return at >= 0 ? Deno.args[at + 1] : undefined;
 }
 
-/** Throughput of one phase. */
+/** Throughput of one phase, and what it cost the server process. */
 interface Rate {
   records: number;
   bytes: number;
   seconds: number;
   recordsPerSec: number;
   mbPerSec: number;
+  /** Server CPU (user + system) over the phase, in cores. */
+  serverCores: number;
+  /** Server CPU per record: comparable across runs on a busy machine. */
+  serverCpuNsPerRecord: number;
+  serverRssMiB: number;
 }
 
-function rate(records: number, bytes: number, ms: number): Rate {
-  const s = ms / 1000;
+/** Records and bytes one phase moved. */
+type Moved = [records: number, bytes: number];
+
+const mib = (b: number) => b / 2 ** 20;
+
+/** Runs `work` and measures it and the server process `pid` around it. */
+async function measure(pid: number, work: () => Promise<Moved>): Promise<Rate> {
+  const cpuBefore = await readCpuSeconds(pid) ?? NaN;
+  const started = performance.now();
+  const [records, bytes] = await work();
+  const s = (performance.now() - started) / 1000;
+  const cpu = (await readCpuSeconds(pid) ?? NaN) - cpuBefore;
   return {
     records,
     bytes,
     seconds: s,
     recordsPerSec: records / s,
     mbPerSec: bytes / s / 1e6,
+    serverCores: cpu / s,
+    serverCpuNsPerRecord: (cpu / records) * 1e9,
+    serverRssMiB: mib(await readRssBytes(pid) ?? NaN),
   };
 }
 
@@ -71,18 +94,17 @@ function rate(records: number, bytes: number, ms: number): Rate {
  * Runs one loop per connection to `url` for `ms` milliseconds; each call of
  * `step(conn, worker, i)` returns the records and bytes it moved.
  */
-async function load(
+async function loop(
   url: string,
-  ms: number,
-  step: (conn: Conn, worker: number, i: number) => Promise<[number, number]>,
-): Promise<Rate> {
+  connections: number,
+  step: (conn: Conn, worker: number, i: number) => Promise<Moved>,
+): Promise<Moved> {
   const conns = await Promise.all(
-    Array.from({ length: CONNECTIONS }, () => Http1Connection.connect(url)),
+    Array.from({ length: connections }, () => Http1Connection.connect(url)),
   );
   let records = 0;
   let bytes = 0;
-  const started = performance.now();
-  const until = started + ms;
+  const until = performance.now() + seconds * 1000;
   try {
     await Promise.all(conns.map(async (conn, w) => {
       for (let i = 0; performance.now() < until; i++) {
@@ -94,7 +116,7 @@ async function load(
   } finally {
     for (const c of conns) c.close();
   }
-  return rate(records, bytes, performance.now() - started);
+  return [records, bytes];
 }
 
 function expectOk(res: Http1Response, what: string): unknown {
@@ -126,141 +148,133 @@ async function createTopic(
   }
 }
 
+/** Binary produce (or the same POSTs to the ceiling server). */
 function postBatches(
-  conn: Conn,
-  path: string,
-  body: Uint8Array,
-): Promise<Http1Response> {
-  return conn.request(path, {
-    method: "POST",
-    headers: { "content-type": BATCHES_MIME },
-    body,
-  });
-}
-
-/** The bare Deno.serve: same bodies as the binary produce. */
-async function ceiling(batches: Uint8Array[]): Promise<Rate> {
-  await using dir = await tempDataDir();
-  await using server = await startBroker({
-    entry: new URL("./ceiling_server.ts", import.meta.url).pathname,
-    dataDir: dir.path,
-  });
-  return await load(server.url, seconds * 1000, async (conn, w, i) => {
-    const body = batches[(w + i * CONNECTIONS) % batches.length]!;
-    expectOk(await postBatches(conn, "/produce", body), "ceiling");
-    return [RECORDS_PER_REQUEST, body.length];
-  });
-}
-
-/** Binary produce: one partition per connection. */
-function binaryProduce(
-  broker: BrokerProcess,
+  server: BrokerProcess,
+  connections: number,
   batches: Uint8Array[],
 ): Promise<Rate> {
-  return load(broker.url, seconds * 1000, async (conn, w, i) => {
-    const body = batches[(w + i * CONNECTIONS) % batches.length]!;
-    expectOk(
-      await postBatches(conn, `/v1/topics/bin/records?partition=${w}`, body),
-      "binary produce",
-    );
-    return [RECORDS_PER_REQUEST, body.length];
-  });
+  return measure(
+    server.pid,
+    () =>
+      loop(server.url, connections, async (conn, w, i) => {
+        const body = batches[(w + i * connections) % batches.length]!;
+        expectOk(
+          await conn.request(
+            `/v1/topics/bin/records?partition=${w % PARTITIONS}`,
+            {
+              method: "POST",
+              headers: { "content-type": BATCHES_MIME },
+              body,
+            },
+          ),
+          "binary produce",
+        );
+        return [RECORDS_PER_REQUEST, body.length];
+      }),
+  );
 }
 
 /** JSON produce, 1000 records with explicit partitions per request. */
-function jsonProduce(broker: BrokerProcess): Promise<Rate> {
+function jsonProduce(
+  broker: BrokerProcess,
+  connections: number,
+): Promise<Rate> {
   const encoder = new TextEncoder();
   const bodies = Array.from(
-    { length: CONNECTIONS },
-    (_, w) =>
+    { length: PARTITIONS },
+    (_, p) =>
       encoder.encode(JSON.stringify({
-        records: jsonRecords(RECORDS_PER_REQUEST, { partition: w }),
+        records: jsonRecords(RECORDS_PER_REQUEST, { partition: p }),
       })),
   );
-  return load(broker.url, seconds * 1000, async (conn, w) => {
-    const body = bodies[w]!;
-    expectOk(
-      await conn.request("/v1/topics/json/records", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
+  return measure(
+    broker.pid,
+    () =>
+      loop(broker.url, connections, async (conn, w) => {
+        const body = bodies[w % PARTITIONS]!;
+        expectOk(
+          await conn.request("/v1/topics/json/records", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          }),
+          "JSON produce",
+        );
+        return [RECORDS_PER_REQUEST, body.length];
       }),
-      "JSON produce",
-    );
-    return [RECORDS_PER_REQUEST, body.length];
-  });
+  );
 }
 
 /** Redis Streams: XADD of the same values, 1000 per pipeline. */
-async function redis(): Promise<Rate> {
+async function redisRates(): Promise<Record<string, Rate>> {
   const server = await startRedis();
   try {
     const values = buildRecords(RECORDS_PER_REQUEST, { now: Date.now() })
       .map((r) => r.value!);
     const encoded = encodeXadds("bench", values);
-    const conns = await Promise.all(
-      Array.from(
-        { length: CONNECTIONS },
-        () => RespConnection.connect(server.port),
-      ),
-    );
-    let records = 0;
-    const started = performance.now();
-    const until = started + seconds * 1000;
-    try {
-      await Promise.all(conns.map(async (conn) => {
-        while (performance.now() < until) {
-          await conn.send(encoded, RECORDS_PER_REQUEST);
-          records += RECORDS_PER_REQUEST;
+    const rates: Record<string, Rate> = {};
+    for (const connections of CONCURRENCY) {
+      rates[`c${connections}`] = await measure(server.pid, async () => {
+        const conns = await Promise.all(
+          Array.from(
+            { length: connections },
+            () => RespConnection.connect(server.port),
+          ),
+        );
+        let records = 0;
+        const until = performance.now() + seconds * 1000;
+        try {
+          await Promise.all(conns.map(async (conn) => {
+            while (performance.now() < until) {
+              await conn.send(encoded, RECORDS_PER_REQUEST);
+              records += RECORDS_PER_REQUEST;
+            }
+          }));
+        } finally {
+          for (const c of conns) c.close();
         }
-      }));
-    } finally {
-      for (const c of conns) c.close();
+        return [records, (records / RECORDS_PER_REQUEST) * encoded.length];
+      });
     }
-    return rate(
-      records,
-      (records / RECORDS_PER_REQUEST) * encoded.length,
-      performance.now() - started,
-    );
+    return rates;
   } finally {
     await server.stop();
   }
 }
 
 /** Reads every partition of `bin` from the start as raw batches. */
-async function fetchAll(
-  broker: BrokerProcess,
-  partitions: number,
-): Promise<Rate> {
+function fetchAll(broker: BrokerProcess): Promise<Rate> {
   let records = 0;
   let bytes = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: partitions }, async (_, p) => {
-      const conn = await Http1Connection.connect(broker.url);
-      try {
-        for (let offset = 0;;) {
-          const res = await conn.request(
-            `/v1/topics/bin/partitions/${p}/records?offset=${offset}&maxBytes=${FETCH_MAX_BYTES}`,
-            { headers: { accept: BATCHES_MIME } },
-          );
-          if (res.status !== 200) expectOk(res, "fetch");
-          if (res.body.length === 0) return;
-          bytes += res.body.length;
-          for (const batch of splitBatches(res.body)) {
-            const h = readBatchHeader(batch);
-            const last = h.baseOffset + h.lastOffsetDelta;
-            if (last < offset) continue;
-            records += last + 1 - Math.max(offset, h.baseOffset);
-            offset = last + 1;
+  return measure(broker.pid, async () => {
+    await Promise.all(
+      Array.from({ length: PARTITIONS }, async (_, p) => {
+        const conn = await Http1Connection.connect(broker.url);
+        try {
+          for (let offset = 0;;) {
+            const res = await conn.request(
+              `/v1/topics/bin/partitions/${p}/records?offset=${offset}&maxBytes=${FETCH_MAX_BYTES}`,
+              { headers: { accept: BATCHES_MIME } },
+            );
+            if (res.status !== 200) expectOk(res, "fetch");
+            if (res.body.length === 0) return;
+            bytes += res.body.length;
+            for (const batch of splitBatches(res.body)) {
+              const h = readBatchHeader(batch);
+              const last = h.baseOffset + h.lastOffsetDelta;
+              if (last < offset) continue;
+              records += last + 1 - Math.max(offset, h.baseOffset);
+              offset = last + 1;
+            }
           }
+        } finally {
+          conn.close();
         }
-      } finally {
-        conn.close();
-      }
-    }),
-  );
-  return rate(records, bytes, performance.now() - started);
+      }),
+    );
+    return [records, bytes];
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -348,22 +362,42 @@ async function latency(broker: BrokerProcess): Promise<Latency> {
   };
 }
 
-const mib = (b: number) => b / 2 ** 20;
+async function loadAverage(): Promise<number> {
+  return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+}
+
+/** Runs `phase` once per concurrency level, keyed `c4`, `c16`. */
+async function perConcurrency(
+  phase: (connections: number) => Promise<Rate>,
+): Promise<Record<string, Rate>> {
+  const rates: Record<string, Rate> = {};
+  for (const c of CONCURRENCY) rates[`c${c}`] = await phase(c);
+  return rates;
+}
 
 async function main(): Promise<void> {
+  const loadBefore = await loadAverage();
   const batches = await buildBatches(8, RECORDS_PER_REQUEST, {
     now: Date.now(),
   });
   console.error(
     `batch: ${RECORDS_PER_REQUEST} × ${VALUE_BYTES}-byte records = ${
       batches[0]!.length
-    } bytes; ${CONNECTIONS} connections; ${seconds} s per phase`,
+    } bytes; ${CONCURRENCY.join(" and ")} connections; ${seconds} s a phase`,
   );
 
   console.error("ceiling …");
-  const ceilingRate = await ceiling(batches);
+  let ceiling: Record<string, Rate>;
+  {
+    await using dir = await tempDataDir();
+    await using server = await startBroker({
+      entry: new URL("./ceiling_server.ts", import.meta.url).pathname,
+      dataDir: dir.path,
+    });
+    ceiling = await perConcurrency((c) => postBatches(server, c, batches));
+  }
   console.error("redis …");
-  const redisRate = await redis();
+  const redis = await redisRates();
 
   await using dir = await tempDataDir();
   const profDir = new URL("./results/prof", import.meta.url).pathname;
@@ -371,15 +405,16 @@ async function main(): Promise<void> {
     dataDir: dir.path,
     denoFlags: profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
   });
+  const rssStart = await readRssBytes(broker.pid) ?? NaN;
   const rss = new RssSampler(broker.pid);
-  await createTopic(broker.url, "bin", CONNECTIONS);
-  await createTopic(broker.url, "json", CONNECTIONS);
+  await createTopic(broker.url, "bin", PARTITIONS);
+  await createTopic(broker.url, "json", PARTITIONS);
   console.error("binary produce …");
-  const binaryRate = await binaryProduce(broker, batches);
+  const binary = await perConcurrency((c) => postBatches(broker, c, batches));
   console.error("JSON produce …");
-  const jsonRate = await jsonProduce(broker);
+  const json = await jsonProduce(broker, CONCURRENCY[0]);
   console.error("fetch …");
-  const fetchRate = await fetchAll(broker, CONNECTIONS);
+  const fetched = await fetchAll(broker);
   console.error("latency …");
   const lat = await latency(broker);
   rss.stop();
@@ -387,33 +422,46 @@ async function main(): Promise<void> {
   const rssAfter = await readRssBytes(broker.pid) ?? NaN;
   const exitCode = await broker.stop();
 
-  const results = {
+  const ratios: Record<string, { overCeiling: number; overRedis: number }> = {};
+  for (const c of CONCURRENCY) {
+    const key = `c${c}`;
+    ratios[key] = {
+      overCeiling: binary[key]!.recordsPerSec / ceiling[key]!.recordsPerSec,
+      overRedis: binary[key]!.recordsPerSec / redis[key]!.recordsPerSec,
+    };
+  }
+  const results: Results = {
     date: new Date().toISOString(),
     machine: {
       cpus: navigator.hardwareConcurrency,
       deno: Deno.version.deno,
       os: Deno.build.os,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: await loadAverage(),
     },
     setup: {
       recordsPerRequest: RECORDS_PER_REQUEST,
       valueBytes: VALUE_BYTES,
       requestBytes: batches[0]!.length,
-      connections: CONNECTIONS,
+      concurrency: [...CONCURRENCY],
+      partitions: PARTITIONS,
       secondsPerPhase: seconds,
-      brokerFsync: "default (always, group commit)",
+      client: "bench/http1.ts (HTTP/1.1 keep-alive over Deno.connect)",
+      brokerFsync: "default: always, group commit per partition",
       redis: "appendonly yes, appendfsync everysec, save ''",
     },
-    ceiling: ceilingRate,
-    binaryProduce: binaryRate,
-    jsonProduce: jsonRate,
-    redis: redisRate,
-    fetch: fetchRate,
+    ceiling,
+    redis,
+    binaryProduce: binary,
+    jsonProduce: json,
+    fetch: fetched,
     latency: lat,
-    rss: { maxDuringMiB: mib(rss.max), afterMiB: mib(rssAfter) },
-    ratios: {
-      binaryOverCeiling: binaryRate.recordsPerSec / ceilingRate.recordsPerSec,
-      binaryOverRedis: binaryRate.recordsPerSec / redisRate.recordsPerSec,
+    rss: {
+      startMiB: mib(rssStart),
+      maxDuringMiB: mib(rss.max),
+      afterMiB: mib(rssAfter),
     },
+    ratios,
     brokerExitCode: exitCode,
   };
   await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
@@ -421,63 +469,85 @@ async function main(): Promise<void> {
   console.log(table(results));
 }
 
-function table(r: {
-  ceiling: Rate;
-  binaryProduce: Rate;
+/** What a run writes to bench/results/http.json. */
+interface Results {
+  date: string;
+  machine: Record<string, string | number>;
+  setup: Record<string, string | number | number[]>;
+  ceiling: Record<string, Rate>;
+  redis: Record<string, Rate>;
+  binaryProduce: Record<string, Rate>;
   jsonProduce: Rate;
-  redis: Rate;
   fetch: Rate;
   latency: Latency;
-  rss: { maxDuringMiB: number; afterMiB: number };
-  ratios: { binaryOverCeiling: number; binaryOverRedis: number };
-}): string {
+  rss: { startMiB: number; maxDuringMiB: number; afterMiB: number };
+  ratios: Record<string, { overCeiling: number; overRedis: number }>;
+  brokerExitCode: number;
+}
+
+function table(r: Results): string {
   const n = (x: number) => Math.round(x).toLocaleString("en-US");
   const f = (x: number, d = 1) => x.toFixed(d);
-  const mark = (ok: boolean) => ok ? "✅" : "❌";
-  const rows: [string, string, string, string][] = [
+  const mark = (ok: boolean) => ok ? "yes" : "**no**";
+  const throughput = (x: Rate) =>
+    `${n(x.recordsPerSec)} rec/s, ${f(x.mbPerSec)} MB/s`;
+  const cost = (x: Rate) =>
+    `${f(x.serverCores, 2)} cores, ${n(x.serverCpuNsPerRecord)} ns/rec`;
+  const rows: string[][] = [];
+  for (const c of CONCURRENCY) {
+    const key = `c${c}`;
+    const binary = r.binaryProduce[key]!;
+    const ratio = r.ratios[key]!;
+    rows.push(
+      [
+        `ceiling: bare Deno.serve reads body, ${c} conns`,
+        throughput(r.ceiling[key]!),
+        cost(r.ceiling[key]!),
+        "",
+        "",
+      ],
+      [
+        `Redis Streams XADD pipelined (AOF everysec), ${c} conns`,
+        `${n(r.redis[key]!.recordsPerSec)} rec/s`,
+        cost(r.redis[key]!),
+        "",
+        "",
+      ],
+      [
+        `broker binary produce (fsync always), ${c} conns`,
+        throughput(binary),
+        cost(binary),
+        "≥ 1,000,000 rec/s",
+        mark(binary.recordsPerSec >= 1e6),
+      ],
+      [
+        `binary produce / ceiling, ${c} conns`,
+        `${f(ratio.overCeiling * 100)} %`,
+        "",
+        "≥ 40 %",
+        mark(ratio.overCeiling >= 0.4),
+      ],
+      [
+        `binary produce / Redis, ${c} conns`,
+        `${f(ratio.overRedis, 2)} ×`,
+        "",
+        "≥ 3 ×",
+        mark(ratio.overRedis >= 3),
+      ],
+    );
+  }
+  rows.push(
     [
-      "ceiling: bare Deno.serve, read body",
-      `${n(r.ceiling.recordsPerSec)} rec/s, ${f(r.ceiling.mbPerSec)} MB/s`,
+      `broker JSON produce, ${CONCURRENCY[0]} conns`,
+      throughput(r.jsonProduce),
+      cost(r.jsonProduce),
       "",
       "",
     ],
     [
-      "broker binary produce (fsync always)",
-      `${n(r.binaryProduce.recordsPerSec)} rec/s, ${
-        f(r.binaryProduce.mbPerSec)
-      } MB/s`,
-      "≥ 1,000,000 rec/s",
-      mark(r.binaryProduce.recordsPerSec >= 1e6),
-    ],
-    [
-      "binary produce / ceiling",
-      `${f(r.ratios.binaryOverCeiling * 100)} %`,
-      "≥ 40 %",
-      mark(r.ratios.binaryOverCeiling >= 0.4),
-    ],
-    [
-      "broker JSON produce",
-      `${n(r.jsonProduce.recordsPerSec)} rec/s, ${
-        f(r.jsonProduce.mbPerSec)
-      } MB/s`,
-      "",
-      "",
-    ],
-    [
-      "Redis Streams XADD (AOF everysec)",
-      `${n(r.redis.recordsPerSec)} rec/s`,
-      "",
-      "",
-    ],
-    [
-      "binary produce / Redis",
-      `${f(r.ratios.binaryOverRedis, 2)} ×`,
-      "≥ 3 ×",
-      mark(r.ratios.binaryOverRedis >= 3),
-    ],
-    [
-      "fetch, binary batches",
-      `${n(r.fetch.recordsPerSec)} rec/s, ${f(r.fetch.mbPerSec)} MB/s`,
+      `fetch, binary batches, ${PARTITIONS} conns`,
+      throughput(r.fetch),
+      cost(r.fetch),
       "≥ 2,000,000 rec/s",
       mark(r.fetch.recordsPerSec >= 2e6),
     ],
@@ -486,24 +556,30 @@ function table(r: {
       `${f(r.latency.p50Ms, 2)} ms`,
       "",
       "",
+      "",
     ],
     [
       "produce→consume latency, p99",
-      `${f(r.latency.p99Ms, 2)} ms`,
+      `${f(r.latency.p99Ms, 2)} ms (max ${f(r.latency.maxMs, 1)})`,
+      "",
       "< 10 ms",
       mark(r.latency.p99Ms < 10),
     ],
     [
-      "broker RSS, peak during run",
-      `${f(r.rss.maxDuringMiB)} MiB`,
+      "broker RSS: start / peak / 1 s after",
+      `${f(r.rss.startMiB)} / ${f(r.rss.maxDuringMiB)} / ${
+        f(r.rss.afterMiB)
+      } MiB`,
+      "",
       "< 200 MB",
       mark(r.rss.maxDuringMiB * 2 ** 20 < 200e6),
     ],
-    ["broker RSS, 1 s after run", `${f(r.rss.afterMiB)} MiB`, "", ""],
-  ];
+  );
   return [
-    "| measure | result | target | |",
-    "| --- | --- | --- | --- |",
+    `load average ${r.machine.loadAverageBefore} → ${r.machine.loadAverageAfter} on ${r.machine.cpus} CPUs`,
+    "",
+    "| measure | result | server CPU | target | met |",
+    "| --- | --- | --- | --- | --- |",
     ...rows.map((row) => `| ${row.join(" | ")} |`),
   ].join("\n");
 }

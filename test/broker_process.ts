@@ -188,6 +188,26 @@ export async function readRssBytes(pid: number): Promise<number | undefined> {
   return kb === undefined ? undefined : Number(kb) * 1024;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from
+ * `/proc/<pid>/stat` (Linux only, 100 ticks per second); undefined when the
+ * process is gone.
+ */
+export async function readCpuSeconds(
+  pid: number,
+): Promise<number | undefined> {
+  let stat: string;
+  try {
+    stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command: state is field 3, utime 14,
+  // stime 15 (1-based), so utime and stime are 11 and 12 here.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Samples a process's RSS every `intervalMs` until stopped. */
 export class RssSampler {
   #samples: number[] = [];
