@@ -1,0 +1,69 @@
+/**
+ * What the log-core and sync benchmarks share: flag parsing, a description
+ * of the machine (so every result file says where it was measured), result
+ * files and percentiles.
+ *
+ * @module
+ */
+
+/** The machine a result was measured on. */
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  deno: string;
+  os: string;
+  loadAverage: number;
+  loadAverageAfter?: number;
+}
+
+/** The value after `name` in the command line, if given. */
+export function flagValue(name: string): string | undefined {
+  const at = Deno.args.indexOf(name);
+  return at >= 0 ? Deno.args[at + 1] : undefined;
+}
+
+/** CPU count and model (from /proc/cpuinfo on Linux), Deno, load average. */
+export async function machine(): Promise<Machine> {
+  let cpuModel = "unknown CPU";
+  let loadAverage = NaN;
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(info)?.[1] ?? cpuModel;
+    loadAverage = Number(
+      (await Deno.readTextFile("/proc/loadavg")).split(" ")[0],
+    );
+  } catch {
+    // Not Linux: the model and load stay unknown.
+  }
+  return {
+    cpus: navigator.hardwareConcurrency,
+    cpuModel,
+    deno: Deno.version.deno,
+    os: Deno.build.os,
+    loadAverage,
+  };
+}
+
+/** Writes `results` to bench/results/<name>.json. */
+export async function writeResults(
+  name: string,
+  results: unknown,
+): Promise<void> {
+  const dir = new URL("./results/", import.meta.url);
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    new URL(`${name}.json`, dir),
+    JSON.stringify(results, null, 2) + "\n",
+  );
+}
+
+/** The `p` quantile (0..1) of ascending `sorted`; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ??
+    NaN;
+}
+
+/** The median of `values` (any order); NaN when empty. */
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 0.5);
+}
