@@ -15,6 +15,7 @@ import {
   type ServerApp,
   type ServerContext,
 } from "./context.ts";
+import { linkSignals } from "./linked_signal.ts";
 import { toJsonRecord } from "./record_json.ts";
 import {
   BATCHES_MEDIA_TYPE,
@@ -113,8 +114,12 @@ export function registerFetchRoutes(app: ServerApp, ctx: ServerContext): void {
     const maxBytes = query.maxBytes ?? DEFAULT_MAX_BYTES;
     const maxWaitMs = Math.min(query.maxWaitMs ?? 0, ctx.maxWaitMs);
     if (maxWaitMs > 0 && offset === part.highWatermark) {
-      const signal = AbortSignal.any([c.req.raw.signal, ctx.signal]);
-      await part.waitForData(offset, maxWaitMs, signal);
+      const linked = linkSignals([c.req.raw.signal, ctx.signal]);
+      try {
+        await part.waitForData(offset, maxWaitMs, linked.signal);
+      } finally {
+        linked.dispose();
+      }
     }
 
     if (wantsBatches(c.req.header("accept"))) {

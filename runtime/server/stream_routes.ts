@@ -17,6 +17,7 @@ import {
   type ServerContext,
 } from "./context.ts";
 import { toEdgelogError } from "./errors.ts";
+import { linkSignals } from "./linked_signal.ts";
 import { toJsonRecord } from "./record_json.ts";
 import { StreamQuerySchema, TopicParams } from "./schemas.ts";
 import { decodeStreamToken, encodeStreamToken } from "./stream_token.ts";
@@ -134,11 +135,8 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
     return streamSSE(c, async (stream) => {
       const closed = new AbortController();
       stream.onAbort(() => closed.abort());
-      const signal = AbortSignal.any([
-        closed.signal,
-        c.req.raw.signal,
-        ctx.signal,
-      ]);
+      const linked = linkSignals([closed.signal, c.req.raw.signal, ctx.signal]);
+      const { signal } = linked;
       try {
         await pump(stream, ctx, topic, positions, signal);
       } catch (err) {
@@ -148,6 +146,8 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
             data: JSON.stringify(toEdgelogError(err).toJSON()),
           });
         }
+      } finally {
+        linked.dispose();
       }
     });
   });

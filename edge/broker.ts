@@ -1,0 +1,145 @@
+/**
+ * Assembles a central broker: filesystem storage, the log, consumer groups,
+ * the sync stream registry, the HTTP app and Deno.serve, plus the retention
+ * timer and an orderly shutdown. `serve.ts` is its command line; tests and
+ * the gateway start one in-process with {@linkcode startBroker}.
+ *
+ * @module
+ */
+
+import { GroupCoordinator } from "../runtime/groups/mod.ts";
+import { Log } from "../runtime/log/mod.ts";
+import { createApp } from "../runtime/server/app.ts";
+import { Metrics } from "../runtime/server/metrics.ts";
+import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
+import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
+import { FsStorage } from "./storage/mod.ts";
+
+/** A running broker. */
+export interface Broker {
+  /** Where it listens, e.g. `http://127.0.0.1:9092`. */
+  url: string;
+  /** The port it listens on (the real one when 0 was asked for). */
+  port: number;
+  config: BrokerConfig;
+  log: Log;
+  groups: GroupCoordinator;
+  metrics: Metrics;
+  /**
+   * Stops listening (ending long polls and streams, waiting for other
+   * requests in flight), then flushes and closes the registry, log and
+   * storage. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The URL of a listener on `host`:`port`. */
+export function listenUrl(host: string, port: number, tls: boolean): string {
+  const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `${tls ? "https" : "http"}://${name}:${port}`;
+}
+
+async function readTls(
+  tls: BrokerConfig["tls"],
+): Promise<{ cert: string; key: string } | undefined> {
+  if (tls === undefined) return undefined;
+  try {
+    return {
+      cert: await Deno.readTextFile(tls.certFile),
+      key: await Deno.readTextFile(tls.keyFile),
+    };
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot read TLS certificate or key: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Starts a broker with `options` over {@linkcode DEFAULT_CONFIG}. Resolves
+ * once it listens.
+ */
+export async function startBroker(
+  options: Partial<BrokerConfig> = {},
+): Promise<Broker> {
+  const config: BrokerConfig = { ...DEFAULT_CONFIG, ...options };
+  const tls = await readTls(config.tls);
+  const storage = await FsStorage.open(config.dataDir, { fsync: config.fsync });
+  const log = await Log.open({
+    storage,
+    defaults: config.topicDefaults,
+    autoCreateTopics: config.autoCreateTopics,
+  });
+  const shutdown = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let registry: StreamRegistry | undefined;
+  try {
+    const groups = await GroupCoordinator.open({
+      meta: log.meta,
+      partitionCount: (topic) =>
+        log.hasTopic(topic) ? log.topicConfig(topic).partitions : undefined,
+      highWatermark: (topic, partition) =>
+        log.partition(topic, partition).highWatermark,
+    });
+    const metrics = new Metrics();
+    const streams = await StreamRegistry.open(log, {
+      metrics,
+      autoCreateTopics: config.autoCreateTopics,
+    });
+    registry = streams;
+    const app = createApp({
+      log,
+      groups,
+      metrics,
+      auth: config.auth,
+      maxBodyBytes: config.maxBodyBytes,
+      signal: shutdown.signal,
+      extraRoutes: syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes }),
+    });
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: () => {},
+      ...(tls ?? {}),
+    }, app.fetch);
+    const port = server.addr.port;
+
+    const retention = setInterval(() => {
+      groups.expireMembers();
+      log.enforceRetention().catch((err) =>
+        console.error("edgelog: retention failed:", err)
+      );
+    }, config.retentionCheckMs);
+
+    const listening = server;
+    let closing: Promise<void> | undefined;
+    return {
+      url: listenUrl(config.host, port, tls !== undefined),
+      port,
+      config,
+      log,
+      groups,
+      metrics,
+      close: () =>
+        closing ??= (async () => {
+          clearInterval(retention);
+          shutdown.abort();
+          await listening.shutdown();
+          await streams.flush();
+          await log.close();
+        })(),
+    };
+  } catch (err) {
+    shutdown.abort();
+    await server?.shutdown();
+    await registry?.flush().catch(() => {});
+    await log.close();
+    throw err;
+  }
+}
