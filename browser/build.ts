@@ -23,6 +23,9 @@ export interface Entry {
 /** What `deno task build` bundles. Add an entry here for each new bundle. */
 export const ENTRIES: readonly Entry[] = [
   { in: "browser/mod.ts", out: "edgelog" },
+  { in: "browser/sdk.ts", out: "edgelog-sdk" },
+  { in: "browser/service_worker.ts", out: "edgelog-sw" },
+  { in: "browser/demo/app.ts", out: "edgelog-demo" },
 ];
 
 /** Options of {@linkcode bundle}. */
@@ -47,12 +50,21 @@ interface NpmPackage {
   localPath: string;
 }
 
+/** The npm packages every entry reaches (`deno info` takes one module at a time). */
 async function npmPackages(
   entries: readonly string[],
   root: string,
 ): Promise<NpmPackage[]> {
+  const lists = await Promise.all(entries.map((e) => entryPackages(e, root)));
+  return lists.flat();
+}
+
+async function entryPackages(
+  entry: string,
+  root: string,
+): Promise<NpmPackage[]> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", ...entries],
+    args: ["info", "--json", entry],
     cwd: root,
     stdout: "piped",
     stderr: "piped",

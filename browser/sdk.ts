@@ -1,0 +1,603 @@
+/**
+ * The browser SDK: an offline-first log in IndexedDB that replicates itself,
+ * exactly once, to an edgelog broker.
+ *
+ * ```ts ignore
+ * const log = await openBrowserLog({ name: "field-sensor", upstream: "https://broker.example", topics: ["readings"] });
+ * await log.produce("readings", [{ key: "dev-7", value: { t: 21.5 } }]);
+ * log.sync.on("lag", (status) => console.log(status.lagRecords));
+ * ```
+ *
+ * Many tabs and a service worker may open the same log. Appends go through
+ * write sessions under the Web Lock `edgelog-write:<name>` (see
+ * `log_sessions.ts`), so offsets never collide; one context at a time syncs,
+ * under `edgelog-sync:<name>` (see `browser_syncer.ts`). Contexts tell each
+ * other about appends and sync progress over the BroadcastChannel
+ * `edgelog:<name>`, so every tab's status and events are live.
+ *
+ * A full disk budget (`diskBudgetBytes`) applies the topic's `whenFull`
+ * policy as on a gateway: "reject" fails the produce with `STORAGE_FULL`;
+ * "dropOldest" deletes the oldest batches, and the replicator declares the
+ * gap upstream (`Edgelog-Dropped`), so the loss is counted there. A full
+ * browser quota is `STORAGE_FULL` as well.
+ *
+ * @module
+ */
+
+import { EdgelogClient, type FetchFn } from "../runtime/client/client.ts";
+import {
+  decodeJsonRecord,
+  type FetchedRecord,
+  logRecordToJson,
+  type ProduceRecord,
+} from "../runtime/client/json_records.ts";
+import type { Log } from "../runtime/log/log.ts";
+import type {
+  RecordInput,
+  RecordPosition,
+  TopicConfig,
+} from "../runtime/log/types.ts";
+import {
+  BrowserSyncer,
+  SYNC_PROGRESS_KEY,
+  type SyncProgress,
+  type SyncRound,
+} from "./browser_syncer.ts";
+import { IdbStorage } from "./idb_storage.ts";
+import {
+  defaultLocks,
+  type LockManagerLike,
+  LogSessions,
+} from "./log_sessions.ts";
+
+/** Meta key of the node id, generated once per log. */
+export const NODE_ID_KEY = "browser/node-id";
+/** Meta key of the sync settings, which the service worker reads. */
+export const SYNC_CONFIG_KEY = "browser/sync-config";
+
+/** What a service worker needs to sync a log that a page opened. */
+export interface StoredSyncConfig {
+  upstream: string;
+  token?: string;
+  topics?: string[];
+  createUpstreamTopics?: boolean;
+}
+
+/** Options of {@linkcode openBrowserLog}. */
+export interface BrowserLogOptions {
+  /** The IndexedDB database, and the name in the lock and channel names. */
+  name: string;
+  /** The broker, e.g. `https://broker.example:9092`; relative to the page. */
+  upstream: string | URL;
+  /** Bearer token for the broker. */
+  token?: string;
+  /**
+   * Topics this log creates (names, or names with config) and syncs;
+   * default: no topic is created, and every topic is synced.
+   */
+  topics?: readonly string[] | Readonly<Record<string, Partial<TopicConfig>>>;
+  /** Config of new topics, e.g. `{ diskBudgetBytes, whenFull }`. */
+  defaults?: Partial<TopicConfig>;
+  /** Create the synced topics on the broker first; default false. */
+  createUpstreamTopics?: boolean;
+  /** Whether this context takes part in syncing; default true. */
+  sync?: boolean;
+  /** Ask a service worker to sync when the page cannot (Background Sync); default true. */
+  backgroundSync?: boolean;
+  /** IndexedDB durability of acknowledged writes; default "strict". */
+  durability?: IDBTransactionDurability;
+  /** A round at least this often while idle; default 30 s. */
+  idleMs?: number;
+  /** Retry delays after a failed round. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  fetch?: FetchFn;
+  locks?: LockManagerLike;
+}
+
+/** One synced partition, as {@linkcode BrowserSync.status} reports it. */
+export interface BrowserStreamStatus {
+  topic: string;
+  partition: number;
+  /** Records ever appended locally (the local high watermark). */
+  highWatermark: number;
+  /** Last local offset the broker holds; -1 for none. */
+  ackedOffset: number;
+  lagRecords: number;
+  droppedRecords: number;
+}
+
+/** The sync state of a log, the same in every tab. */
+export interface BrowserSyncStatus {
+  /** The browser is online and the last round reached the broker. */
+  online: boolean;
+  /** This context is the one that syncs now. */
+  leader: boolean;
+  localRecords: number;
+  syncedRecords: number;
+  lagRecords: number;
+  droppedRecords: number;
+  lastSuccessMs: number | null;
+  lastError: string | null;
+  streams: BrowserStreamStatus[];
+}
+
+/** Events of {@linkcode BrowserSync}. */
+export interface BrowserSyncEvents {
+  online: BrowserSyncStatus;
+  offline: BrowserSyncStatus;
+  /** A round ended with nothing left to send. */
+  synced: BrowserSyncStatus;
+  /** The status changed (records appended or synced). */
+  lag: BrowserSyncStatus;
+  error: { message: string; error: unknown };
+}
+
+/** The sync side of a {@linkcode BrowserLog}. */
+export interface BrowserSync {
+  status(): Promise<BrowserSyncStatus>;
+  /** Starts a round now, if this context syncs. */
+  now(): void;
+  on<K extends keyof BrowserSyncEvents>(
+    type: K,
+    listener: (event: BrowserSyncEvents[K]) => void,
+  ): () => void;
+}
+
+/** Records read back from a partition. */
+export interface BrowserReadResult {
+  records: FetchedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+}
+
+/** A log opened by {@linkcode openBrowserLog}. */
+export interface BrowserLog {
+  readonly name: string;
+  readonly nodeId: string;
+  /** Appends records durably; positions in record order. */
+  produce(
+    topic: string,
+    records: readonly ProduceRecord[],
+  ): Promise<RecordPosition[]>;
+  /** Reads a partition's records from `offset` (default the log start). */
+  read(
+    topic: string,
+    partition: number,
+    options?: { offset?: number; maxRecords?: number; maxBytes?: number },
+  ): Promise<BrowserReadResult>;
+  readonly sync: BrowserSync;
+  /** Stops syncing (releasing the lock) and closes the log. */
+  close(): Promise<void>;
+}
+
+type ChannelMessage = { kind: "appended" } | { kind: "progress" };
+
+const encoder = new TextEncoder();
+
+/** A client's record as the log stores it: JSON values as UTF-8 JSON text. */
+export function recordInput(record: ProduceRecord): RecordInput {
+  if (record.value === undefined) {
+    throw new TypeError(
+      "Cannot produce a record without a value: use null for a tombstone",
+    );
+  }
+  const key = typeof record.key === "string"
+    ? encoder.encode(record.key)
+    : record.key ?? null;
+  const value = record.value === null || record.value instanceof Uint8Array
+    ? record.value
+    : encoder.encode(JSON.stringify(record.value));
+  const input: RecordInput = { key, value };
+  if (record.headers !== undefined) {
+    input.headers = Object.entries(record.headers).map(([k, v]) => ({
+      key: k,
+      value: encoder.encode(v),
+    }));
+  }
+  if (record.partition !== undefined) input.partition = record.partition;
+  if (record.timestamp !== undefined) input.timestamp = record.timestamp;
+  return input;
+}
+
+function topicConfigs(
+  topics: BrowserLogOptions["topics"],
+): Record<string, Partial<TopicConfig>> {
+  if (topics === undefined) return {};
+  if (Array.isArray(topics)) {
+    return Object.fromEntries(
+      (topics as readonly string[]).map((t) => [t, {}]),
+    );
+  }
+  return { ...topics as Record<string, Partial<TopicConfig>> };
+}
+
+/** The node id kept in the log's meta, generated on first use. */
+async function loadNodeId(sessions: LogSessions): Promise<string> {
+  return await sessions.write(async (log) => {
+    const saved = await log.meta.get(NODE_ID_KEY);
+    if (typeof saved === "string") return saved;
+    const id = `browser-${crypto.randomUUID()}`;
+    await log.meta.set(NODE_ID_KEY, id);
+    return id;
+  });
+}
+
+/** Creates the missing topics, in one write session. */
+async function createTopics(
+  log: Log,
+  configs: Record<string, Partial<TopicConfig>>,
+): Promise<void> {
+  for (const [name, config] of Object.entries(configs)) {
+    if (!log.hasTopic(name)) await log.createTopic(name, config);
+  }
+}
+
+/** The local offsets plus the syncer's last recorded progress. */
+async function computeStatus(
+  sessions: LogSessions,
+  meta: IdbStorage["meta"],
+  synced: ReadonlySet<string> | undefined,
+  leader: boolean,
+): Promise<BrowserSyncStatus> {
+  const progress = await meta.get(SYNC_PROGRESS_KEY) as
+    | SyncProgress
+    | undefined;
+  const acked = new Map(
+    (progress?.streams ?? []).map((s) => [`${s.partition}:${s.topic}`, s]),
+  );
+  const streams = await sessions.read((log) =>
+    Promise.resolve(
+      log.listTopics().filter((t) => synced === undefined || synced.has(t.name))
+        .flatMap((t) =>
+          log.partitions(t.name).map((p): BrowserStreamStatus => {
+            const s = acked.get(`${p.partition}:${t.name}`);
+            const ackedOffset = s?.ackedOffset ?? -1;
+            return {
+              topic: t.name,
+              partition: p.partition,
+              highWatermark: p.highWatermark,
+              ackedOffset,
+              lagRecords: Math.max(0, p.highWatermark - ackedOffset - 1),
+              droppedRecords: s?.droppedRecords ?? 0,
+            };
+          })
+        ),
+    )
+  );
+  const sum = (f: (s: BrowserStreamStatus) => number) =>
+    streams.reduce((n, s) => n + f(s), 0);
+  const navigatorOnline = (globalThis as { navigator?: { onLine?: boolean } })
+    .navigator?.onLine ?? true;
+  return {
+    online: navigatorOnline && (progress?.online ?? false),
+    leader,
+    localRecords: sum((s) => s.highWatermark),
+    syncedRecords: sum((s) => s.ackedOffset + 1),
+    lagRecords: sum((s) => s.lagRecords),
+    droppedRecords: sum((s) => s.droppedRecords),
+    lastSuccessMs: progress?.lastSuccessMs ?? null,
+    lastError: progress?.lastError ?? null,
+    streams,
+  };
+}
+
+/** Asks the service worker, where there is one, for a Background Sync. */
+async function requestBackgroundSync(name: string): Promise<void> {
+  const container = (globalThis as {
+    navigator?: {
+      serviceWorker?: {
+        getRegistration?(): Promise<
+          { sync?: { register(tag: string): Promise<void> } } | undefined
+        >;
+      };
+    };
+  }).navigator?.serviceWorker;
+  try {
+    const registration = await container?.getRegistration?.();
+    await registration?.sync?.register(`edgelog-sync:${name}`);
+  } catch {
+    // Background Sync is an extra; the backoff timer retries without it.
+  }
+}
+
+class BrowserLogImpl implements BrowserLog {
+  readonly name: string;
+  readonly nodeId: string;
+  readonly sync: BrowserSync;
+  #sessions: LogSessions;
+  #storage: IdbStorage;
+  #syncer: BrowserSyncer | undefined;
+  #channel: BroadcastChannel | undefined;
+  #synced: ReadonlySet<string> | undefined;
+  #backgroundSync: boolean;
+  #listeners = new Map<string, Set<(event: never) => void>>();
+  #online: boolean | undefined;
+  #refreshing: Promise<void> = Promise.resolve();
+  #unlisten: () => void = () => {};
+
+  constructor(init: {
+    name: string;
+    nodeId: string;
+    sessions: LogSessions;
+    storage: IdbStorage;
+    synced: ReadonlySet<string> | undefined;
+    backgroundSync: boolean;
+  }) {
+    this.name = init.name;
+    this.nodeId = init.nodeId;
+    this.#sessions = init.sessions;
+    this.#storage = init.storage;
+    this.#synced = init.synced;
+    this.#backgroundSync = init.backgroundSync;
+    this.sync = {
+      status: () => this.#status(),
+      now: () => this.#syncer?.kick(),
+      on: (type, listener) => {
+        const set = this.#listeners.get(type) ?? new Set();
+        set.add(listener as (event: never) => void);
+        this.#listeners.set(type, set);
+        return () => set.delete(listener as (event: never) => void);
+      },
+    };
+  }
+
+  /** Wires the channel, the online events and, when asked, the syncer. */
+  attach(syncer: BrowserSyncer | undefined): void {
+    this.#syncer = syncer;
+    if (typeof BroadcastChannel === "function") {
+      this.#channel = new BroadcastChannel(`edgelog:${this.name}`);
+      this.#channel.onmessage = (event: MessageEvent<ChannelMessage>) => {
+        if (event.data.kind === "appended") this.#syncer?.kick();
+        this.#refresh();
+      };
+    }
+    const target = globalThis as {
+      addEventListener?: (type: string, fn: () => void) => void;
+      removeEventListener?: (type: string, fn: () => void) => void;
+    };
+    const onOnline = () => {
+      this.#syncer?.kick();
+      this.#refresh();
+    };
+    const onOffline = () => this.#refresh();
+    target.addEventListener?.("online", onOnline);
+    target.addEventListener?.("offline", onOffline);
+    this.#unlisten = () => {
+      target.removeEventListener?.("online", onOnline);
+      target.removeEventListener?.("offline", onOffline);
+    };
+    this.#refresh();
+  }
+
+  /** Called by the syncer when this context takes or gives up syncing. */
+  leaderChanged(): void {
+    this.#refresh();
+  }
+
+  /** Called by the syncer after each of its rounds. */
+  onRound(round: SyncRound): void {
+    this.#channel?.postMessage({ kind: "progress" } satisfies ChannelMessage);
+    if (!round.ok) {
+      const message = round.error instanceof Error
+        ? round.error.message
+        : String(round.error);
+      this.#emit("error", { message, error: round.error });
+      if (this.#backgroundSync) requestBackgroundSync(this.name);
+    }
+    this.#refresh(round.ok);
+  }
+
+  async produce(
+    topic: string,
+    records: readonly ProduceRecord[],
+  ): Promise<RecordPosition[]> {
+    const inputs = records.map(recordInput);
+    const positions = await this.#sessions.write((log) =>
+      log.produce(topic, inputs)
+    );
+    this.#channel?.postMessage({ kind: "appended" } satisfies ChannelMessage);
+    this.#syncer?.kick();
+    this.#refresh();
+    return positions;
+  }
+
+  read(
+    topic: string,
+    partition: number,
+    options: { offset?: number; maxRecords?: number; maxBytes?: number } = {},
+  ): Promise<BrowserReadResult> {
+    return this.#sessions.read(async (log) => {
+      const p = log.partition(topic, partition);
+      const result = await p.read(options.offset ?? p.logStartOffset, {
+        ...(options.maxRecords === undefined
+          ? {}
+          : { maxRecords: options.maxRecords }),
+        ...(options.maxBytes === undefined
+          ? {}
+          : { maxBytes: options.maxBytes }),
+      });
+      return {
+        records: result.records.map((r) =>
+          decodeJsonRecord(logRecordToJson(r, partition))
+        ),
+        nextOffset: result.nextOffset,
+        highWatermark: result.highWatermark,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#unlisten();
+    await this.#syncer?.stop();
+    this.#channel?.close();
+    this.#channel = undefined;
+    await this.#refreshing;
+    await this.#storage.close();
+  }
+
+  #status(): Promise<BrowserSyncStatus> {
+    return computeStatus(
+      this.#sessions,
+      this.#storage.meta,
+      this.#synced,
+      this.#syncer?.leader ?? false,
+    );
+  }
+
+  /** Recomputes the status and emits the events it calls for, in order. */
+  #refresh(roundOk?: boolean): void {
+    if (this.#channel === undefined) return;
+    this.#refreshing = this.#refreshing.then(async () => {
+      const status = await this.#status();
+      if (status.online !== this.#online) {
+        this.#online = status.online;
+        this.#emit(status.online ? "online" : "offline", status);
+      }
+      this.#emit("lag", status);
+      if (roundOk && status.lagRecords === 0) this.#emit("synced", status);
+    }).catch((err) => console.error("edgelog: cannot read sync status", err));
+  }
+
+  #emit<K extends keyof BrowserSyncEvents>(
+    type: K,
+    event: BrowserSyncEvents[K],
+  ): void {
+    for (const listener of this.#listeners.get(type) ?? []) {
+      try {
+        (listener as (e: BrowserSyncEvents[K]) => void)(event);
+      } catch (err) {
+        console.error("edgelog: sync listener failed", err);
+      }
+    }
+  }
+}
+
+/**
+ * Opens (creating when absent) the browser log `options.name`, creates its
+ * topics, and starts syncing in this context once it holds the sync lock.
+ */
+export async function openBrowserLog(
+  options: BrowserLogOptions,
+): Promise<BrowserLog> {
+  const locks = options.locks ?? defaultLocks();
+  const configs = topicConfigs(options.topics);
+  const synced = options.topics === undefined
+    ? undefined
+    : new Set(Object.keys(configs));
+  const holder: { syncer?: BrowserSyncer } = {};
+  const storageOptions = options.durability
+    ? { durability: options.durability }
+    : {};
+  const sessions = new LogSessions(options.name, {
+    locks,
+    storage: storageOptions,
+    retentionFloor: (t, p) =>
+      holder.syncer?.leader ? holder.syncer.retentionFloor(t, p) : 0,
+    ...(options.defaults ? { defaults: options.defaults } : {}),
+  });
+  const storage = await IdbStorage.open(options.name, storageOptions);
+  try {
+    const nodeId = await loadNodeId(sessions);
+    const upstream = new URL(
+      options.upstream,
+      (globalThis as { location?: { href: string } }).location?.href,
+    ).href;
+    const stored: StoredSyncConfig = {
+      upstream,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(synced === undefined ? {} : { topics: [...synced] }),
+      ...(options.createUpstreamTopics ? { createUpstreamTopics: true } : {}),
+    };
+    await sessions.write(async (log) => {
+      await createTopics(log, configs);
+      await log.meta.set(SYNC_CONFIG_KEY, stored);
+    });
+    const log = new BrowserLogImpl({
+      name: options.name,
+      nodeId,
+      sessions,
+      storage,
+      synced,
+      backgroundSync: options.backgroundSync ?? true,
+    });
+    if (options.sync ?? true) {
+      holder.syncer = createSyncer({
+        sessions,
+        meta: storage.meta,
+        nodeId,
+        config: stored,
+        locks,
+        mode: "hold",
+        onRound: (round) => log.onRound(round),
+        onLeader: () => log.leaderChanged(),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+        ...(options.backoff ? { backoff: options.backoff } : {}),
+      });
+      holder.syncer.start().catch((err) =>
+        console.error("edgelog: syncing stopped", err)
+      );
+    }
+    log.attach(holder.syncer);
+    return log;
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
+
+/** Options of {@linkcode createSyncer}. */
+export interface CreateSyncerOptions {
+  sessions: LogSessions;
+  meta: IdbStorage["meta"];
+  nodeId: string;
+  config: StoredSyncConfig;
+  locks: LockManagerLike;
+  mode: "hold" | "drain";
+  onRound?: (round: SyncRound) => void;
+  onLeader?: (leader: boolean) => void;
+  fetch?: FetchFn;
+  idleMs?: number;
+  backoff?: { baseMs?: number; maxMs?: number };
+}
+
+/**
+ * A syncer for a stored config: the client (no retries of its own, the
+ * syncer backs off) and, when asked, the upstream topics created first.
+ */
+export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
+  const { config } = options;
+  const client = new EdgelogClient(config.upstream, {
+    retry: { attempts: 1 },
+    ...(config.token === undefined ? {} : { token: config.token }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  let topicsReady = !config.createUpstreamTopics;
+  const upstream = {
+    async registerStream(nodeId: string, topic: string, partition: number) {
+      if (!topicsReady) {
+        for (const name of config.topics ?? [topic]) {
+          await client.createTopic(name).catch((err) => {
+            if ((err as { code?: unknown }).code !== "TOPIC_EXISTS") throw err;
+          });
+        }
+        topicsReady = true;
+      }
+      return await client.registerStream(nodeId, topic, partition);
+    },
+    pushBatches: client.pushBatches.bind(client),
+  };
+  return new BrowserSyncer({
+    sessions: options.sessions,
+    meta: options.meta,
+    client: upstream,
+    nodeId: options.nodeId,
+    locks: options.locks,
+    mode: options.mode,
+    ...(config.topics ? { topics: config.topics } : {}),
+    ...(options.onRound ? { onRound: options.onRound } : {}),
+    ...(options.onLeader ? { onLeader: options.onLeader } : {}),
+    ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+}
