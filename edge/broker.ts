@@ -12,6 +12,7 @@ import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
 import { Metrics } from "../runtime/server/metrics.ts";
 import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
+import { demoRoutes } from "./demo_routes.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
 import { FsStorage } from "./storage/mod.ts";
 
@@ -100,7 +101,10 @@ export async function startBroker(
       auth: config.auth,
       maxBodyBytes: config.maxBodyBytes,
       signal: shutdown.signal,
-      extraRoutes: syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes }),
+      extraRoutes: (app, ctx) => {
+        syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);
+        demoRoutes()(app);
+      },
     });
     server = Deno.serve({
       hostname: config.host,
