@@ -163,6 +163,8 @@ Deno.test("openapi.json is generated from the route schemas; docs and console ar
       const html = await (await send(s.app, "GET", path)).text();
       assert.match(html, /<!doctype html>/);
       assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href="http/);
+      const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+      assert.equal(new Set(ids).size, ids.length, `duplicate ids in ${path}`);
     }
   } finally {
     await s.close();

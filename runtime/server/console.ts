@@ -39,7 +39,7 @@ textarea{width:100%;box-sizing:border-box}#tail{height:260px;overflow:auto;backg
 <section><h2>Tail</h2>
 <select id="tTopic" class="topicSelect"></select>
 <select id="tFrom"><option>latest</option><option>earliest</option></select>
-<button id="tail">start</button><button id="stop">stop</button>
+<button id="tailStart">start</button><button id="stop">stop</button>
 <div id="tail"></div></section>
 <section><h2>Consumer groups</h2>
 <table><thead><tr><th>group</th><th>state</th><th>topic</th><th>partition</th><th>member</th><th>committed</th><th>lag</th></tr></thead><tbody id="groups"></tbody></table>
@@ -124,7 +124,7 @@ $("produce").onclick = async () => {
 };
 let tailAbort = null;
 $("stop").onclick = () => { if (tailAbort) tailAbort.abort(); tailAbort = null; };
-$("tail").onclick = async () => {
+$("tailStart").onclick = async () => {
   $("stop").onclick();
   const out = $("tail"); out.textContent = "";
   tailAbort = new AbortController();
