@@ -32,6 +32,8 @@ export interface Broker {
    * storage. Safe to call more than once.
    */
   close(): Promise<void>;
+  /** `await using broker = await startBroker(…)` closes it at scope end. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -123,6 +125,14 @@ export async function startBroker(
 
     const listening = server;
     let closing: Promise<void> | undefined;
+    const close = () =>
+      closing ??= (async () => {
+        clearInterval(retention);
+        shutdown.abort();
+        await listening.shutdown();
+        await streams.flush();
+        await log.close();
+      })();
     return {
       url: listenUrl(config.host, port, tls !== undefined),
       port,
@@ -130,14 +140,8 @@ export async function startBroker(
       log,
       groups,
       metrics,
-      close: () =>
-        closing ??= (async () => {
-          clearInterval(retention);
-          shutdown.abort();
-          await listening.shutdown();
-          await streams.flush();
-          await log.close();
-        })(),
+      close,
+      [Symbol.asyncDispose]: close,
     };
   } catch (err) {
     shutdown.abort();

@@ -78,7 +78,7 @@ Deno.test("startBroker: serves over HTTP, keeps data and offsets across restarts
 Deno.test("close() ends long polls and SSE streams instead of waiting on them", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const broker = await startBroker({ port: 0, dataDir: dir });
+    await using broker = await startBroker({ port: 0, dataDir: dir });
     await json(`${broker.url}/v1/topics`, post({ name: "t" }));
     const poll = fetch(
       `${broker.url}/v1/topics/t/partitions/0/records?maxWaitMs=30000`,
