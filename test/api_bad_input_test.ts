@@ -56,7 +56,13 @@ async function batches() {
     17,
     crc32c(snappy.subarray(CRC_START)),
   );
-  return { good, badCrc, badMagic, zstd, snappy };
+  const idempotent = (await encodeBatch([{ value: new Uint8Array([1]) }], {
+    now: 1,
+    producerId: 7,
+    producerEpoch: 0,
+    baseSequence: 0,
+  })).slice();
+  return { good, badCrc, badMagic, zstd, snappy, idempotent };
 }
 
 async function cases(): Promise<Case[]> {
@@ -349,6 +355,15 @@ async function cases(): Promise<Case[]> {
       new Uint8Array([...b.good, ...b.snappy]),
       400,
       "UNSUPPORTED_COMPRESSION",
+      BINARY,
+    ),
+    bad(
+      "binary: batch with a producerId (belongs on the sync route)",
+      "POST",
+      `${records}?partition=0`,
+      b.idempotent,
+      400,
+      "BAD_REQUEST",
       BINARY,
     ),
     bad(

@@ -75,11 +75,20 @@ export function mediaType(c: Context): string {
 
 /**
  * Checks what splitBatches does not: that each batch's codec is one this
- * node decodes, and that it is not a control batch.
+ * node decodes, that it is not a control batch, and that it carries no
+ * producerId: the sync registry rebuilds its streams from the producerIds
+ * stored in the log, so only the sync routes may append such batches.
  */
 export function checkBatchAttributes(batches: readonly Uint8Array[]): void {
   batches.forEach((batch, i) => {
-    const { attributes } = readBatchHeader(batch);
+    const { attributes, producerId } = readBatchHeader(batch);
+    if (producerId >= 0) {
+      throw new EdgelogError(
+        "BAD_REQUEST",
+        `Batch ${i} carries producerId ${producerId}; idempotent batches go ` +
+          "to POST /v1/sync/streams/{producerId}/batches",
+      );
+    }
     const codec = attributes & 0x07;
     if (!SUPPORTED_CODECS.has(codec)) {
       throw new EdgelogError(
