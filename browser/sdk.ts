@@ -266,10 +266,8 @@ async function computeStatus(
   );
   const sum = (f: (s: BrowserStreamStatus) => number) =>
     streams.reduce((n, s) => n + f(s), 0);
-  const navigatorOnline = (globalThis as { navigator?: { onLine?: boolean } })
-    .navigator?.onLine ?? true;
   return {
-    online: navigatorOnline && (progress?.online ?? false),
+    online: navigatorOnline() && (progress?.online ?? false),
     leader,
     localRecords: sum((s) => s.highWatermark),
     syncedRecords: sum((s) => s.ackedOffset + 1),
@@ -279,6 +277,12 @@ async function computeStatus(
     lastError: progress?.lastError ?? null,
     streams,
   };
+}
+
+/** What the browser says about the network; true where it does not say. */
+function navigatorOnline(): boolean {
+  return (globalThis as { navigator?: { onLine?: boolean } }).navigator
+    ?.onLine ?? true;
 }
 
 /** Asks the service worker, where there is one, for a Background Sync. */
@@ -312,6 +316,7 @@ class BrowserLogImpl implements BrowserLog {
   #backgroundSync: boolean;
   #listeners = new Map<string, Set<(event: never) => void>>();
   #online: boolean | undefined;
+  #lastRoundFailed = false;
   #refreshing: Promise<void> = Promise.resolve();
   #unlisten: () => void = () => {};
 
@@ -377,6 +382,7 @@ class BrowserLogImpl implements BrowserLog {
   /** Called by the syncer after each of its rounds. */
   onRound(round: SyncRound): void {
     this.#channel?.postMessage({ kind: "progress" } satisfies ChannelMessage);
+    this.#lastRoundFailed = !round.ok;
     if (!round.ok) {
       const message = round.error instanceof Error
         ? round.error.message
@@ -398,6 +404,11 @@ class BrowserLogImpl implements BrowserLog {
     this.#channel?.postMessage({ kind: "appended" } satisfies ChannelMessage);
     this.#syncer?.kick();
     this.#refresh();
+    if (this.#backgroundSync && (this.#lastRoundFailed || !navigatorOnline())) {
+      // Registered before produce resolves, so a page closed right after
+      // still leaves the service worker a reason to sync.
+      await requestBackgroundSync(this.name);
+    }
     return positions;
   }
 

@@ -1,0 +1,108 @@
+/**
+ * The demo page, served by a real broker with its service worker, goes
+ * offline, records readings, reloads while offline (the worker serves the
+ * shell, IndexedDB keeps the records), and syncs exactly those records, in
+ * order, once the network is back. Screenshots before and after the sync go
+ * to test/artifacts/.
+ */
+
+import assert from "node:assert/strict";
+import {
+  CHROMIUM_MISSING,
+  chromiumAvailable,
+  launchChromium,
+} from "./chromium.ts";
+import {
+  brokerRecords,
+  demoStatus,
+  isPng,
+  openDemo,
+  startDemoBroker,
+  values,
+  waitForBrokerCount,
+} from "./demo_broker.ts";
+
+const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
+const N = 30;
+
+Deno.test({
+  name:
+    `browser SDK: offline, reload while offline, then exactly N records in order${
+      chromiumAvailable() ? "" : ` (skipped: ${CHROMIUM_MISSING})`
+    }`,
+  ignore: !chromiumAvailable(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const broker = await startDemoBroker();
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({
+        viewport: { width: 480, height: 640 },
+      });
+      const page = await context.newPage();
+      page.setDefaultTimeout(20_000);
+      const url = `${broker.url}/demo/?name=offline`;
+      await openDemo(page, url);
+      await page.waitForFunction(() =>
+        navigator.serviceWorker.controller !== null
+      );
+      await page.waitForFunction(async () =>
+        // deno-lint-ignore no-explicit-any
+        (await (globalThis as any).edgelogDemo.log.sync.status()).online
+      );
+
+      await context.setOffline(true);
+      for (let i = 0; i < 3; i++) {
+        await page.evaluate(
+          // deno-lint-ignore no-explicit-any
+          (n) => (globalThis as any).edgelogDemo.record(n),
+          N / 3,
+        );
+      }
+      await page.reload();
+      await page.waitForFunction(() => "edgelogDemo" in globalThis);
+      const offline = await demoStatus(page);
+      assert.equal(offline.localRecords, N);
+      assert.equal(offline.syncedRecords, 0);
+      await page.waitForFunction(() =>
+        document.getElementById("lag")?.textContent === "30"
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      const before = await page.screenshot({
+        path: `${ARTIFACTS}demo-before-sync.png`,
+      });
+      assert.equal(
+        (await Deno.readFile(`${ARTIFACTS}demo-before-sync.png`)).length,
+        before.length,
+      );
+
+      const local = await page.evaluate(() =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).edgelogDemo.log.read("readings", 0)
+      ) as { records: { value: unknown }[] };
+      assert.equal(local.records.length, N);
+
+      await context.setOffline(false);
+      await waitForBrokerCount(broker, "readings", N);
+      await page.waitForFunction(() =>
+        document.getElementById("synced")?.textContent === "30" &&
+        document.getElementById("lag")?.textContent === "0"
+      );
+      await page.screenshot({ path: `${ARTIFACTS}demo-after-sync.png` });
+
+      const central = await brokerRecords(broker, "readings");
+      assert.equal(central.length, N);
+      assert.deepEqual(values(central), local.records.map((r) => r.value));
+      for (const name of ["demo-before-sync.png", "demo-after-sync.png"]) {
+        assert.ok(
+          isPng(await Deno.readFile(`${ARTIFACTS}${name}`)),
+          `${name} is a PNG`,
+        );
+      }
+    } finally {
+      await browser.close();
+      await broker.close();
+    }
+  },
+});
