@@ -7,6 +7,7 @@
  * @module
  */
 
+import { NODE_PAGES } from "../browser/pages/mod.ts";
 import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
@@ -102,6 +103,7 @@ export async function startBroker(
       metrics,
       auth: config.auth,
       maxBodyBytes: config.maxBodyBytes,
+      pages: NODE_PAGES,
       signal: shutdown.signal,
       extraRoutes: (app, ctx) => {
         syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { NODE_PAGES } from "../browser/pages/mod.ts";
 import { EdgelogClient } from "../runtime/client/mod.ts";
 import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
@@ -71,6 +72,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const app = createApp({
     log,
     groups,
+    pages: NODE_PAGES,
     signal: shutdown.signal,
     extraRoutes: (app) => {
       app.get(

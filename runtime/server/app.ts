@@ -14,9 +14,7 @@ import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
 import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
-import { CONSOLE_HTML } from "./console.ts";
 import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
-import { DOCS_HTML } from "./docs_page.ts";
 import { onError, onNotFound, validationHook } from "./errors.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
 import { registerGroupRoutes } from "./groups_routes.ts";
@@ -54,6 +52,11 @@ export interface CreateAppOptions {
    * behind the same auth, body limit, metrics and error handling.
    */
   extraRoutes?: (app: ServerApp, ctx: ServerContext) => void;
+  /**
+   * HTML pages by path, such as the console at `/` and the docs at `/docs`.
+   * The node supplies them (see browser/pages): they are browser code.
+   */
+  pages?: Readonly<Record<string, string>>;
 }
 
 /** Counts requests by the route that served them and times them. */
@@ -167,7 +170,8 @@ export function createApp(options: CreateAppOptions): ServerApp {
     },
     security: [{ bearer: [] }],
   });
-  app.get("/docs", (c) => c.html(DOCS_HTML));
-  app.get("/", (c) => c.html(CONSOLE_HTML));
+  for (const [path, html] of Object.entries(options.pages ?? {})) {
+    app.get(path, (c) => c.html(html));
+  }
   return app;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NODE_PAGES } from "../../browser/pages/mod.ts";
 import { send, testServer } from "./_test_util.ts";
 
 Deno.test("healthz, unknown routes and wrong methods", async () => {
@@ -116,7 +117,7 @@ Deno.test("metrics: records in/out, requests, latency, offsets, lag, waiters", a
 });
 
 Deno.test("openapi.json is generated from the route schemas; docs and console are self-contained", async () => {
-  const s = await testServer();
+  const s = await testServer({ pages: NODE_PAGES });
   try {
     const doc = await (await send(s.app, "GET", "/openapi.json")).json();
     assert.equal(doc.openapi, "3.0.3");

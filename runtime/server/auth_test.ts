@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NODE_PAGES } from "../../browser/pages/mod.ts";
 import { EdgelogError } from "../errors.ts";
 import { send, testServer } from "./_test_util.ts";
 import { allows, authenticate } from "./auth.ts";
@@ -53,7 +54,7 @@ Deno.test("auth: rights by topic, admin, and node-bound sync tokens", () => {
 });
 
 Deno.test("auth over HTTP: 401, 403, allowed; machine endpoints stay open", async () => {
-  const s = await testServer({ auth: { tokens } });
+  const s = await testServer({ auth: { tokens }, pages: NODE_PAGES });
   try {
     await s.log.createTopic("t");
     await s.log.createTopic("u");
