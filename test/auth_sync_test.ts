@@ -1,0 +1,184 @@
+/**
+ * Auth on the sync routes of a real broker: a token bound to a node may
+ * register and push only that node's streams, a request without a token is
+ * refused, an admin sees every stream. And the client's retry policy as
+ * seen on the wire: refusals (4xx) are never retried, 5xx are.
+ */
+
+import assert from "node:assert/strict";
+import { type Broker, startBroker } from "../edge/broker.ts";
+import { EdgelogClient, type FetchFn } from "../runtime/client/mod.ts";
+import { EdgelogError } from "../runtime/errors.ts";
+import { setProducer } from "../runtime/format/batch_header.ts";
+import { encodeBatch } from "../runtime/format/record_batch.ts";
+
+const enc = new TextEncoder();
+const TOKENS = [
+  { token: "admin-secret", rights: { admin: true as const } },
+  { token: "node-a-secret", rights: { nodeId: "a" } },
+  { token: "node-b-secret", rights: { nodeId: "b" } },
+];
+
+async function withBroker(fn: (broker: Broker) => Promise<void>) {
+  const dataDir = await Deno.makeTempDir();
+  const broker = await startBroker({
+    port: 0,
+    dataDir,
+    fsync: "never",
+    auth: { tokens: TOKENS },
+  });
+  try {
+    await new EdgelogClient(broker.url, { token: "admin-secret" })
+      .createTopic("events", { partitions: 1 });
+    await fn(broker);
+  } finally {
+    await broker.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+/** A fetch that counts what it sends. */
+function counting(): { fetch: FetchFn; count: () => number } {
+  let n = 0;
+  return {
+    fetch: (request) => {
+      n++;
+      return fetch(request);
+    },
+    count: () => n,
+  };
+}
+
+async function batchFor(
+  producerId: number,
+  producerEpoch: number,
+  localOffset: number,
+): Promise<Uint8Array> {
+  const batch = await encodeBatch([{
+    key: enc.encode("k"),
+    value: enc.encode(`{"n":${localOffset}}`),
+    timestamp: 1_700_000_000_000,
+  }], { baseOffset: localOffset });
+  setProducer(batch, producerId, producerEpoch, localOffset);
+  return batch;
+}
+
+async function rejects(promise: Promise<unknown>, code: string) {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof EdgelogError, String(err));
+    assert.equal(err.code, code);
+    return true;
+  });
+}
+
+Deno.test("sync auth: node-bound tokens, missing token, admin listing", async () => {
+  await withBroker(async (broker) => {
+    const a = new EdgelogClient(broker.url, { token: "node-a-secret" });
+    const b = new EdgelogClient(broker.url, { token: "node-b-secret" });
+    const admin = new EdgelogClient(broker.url, { token: "admin-secret" });
+    const anonymous = new EdgelogClient(broker.url);
+    const unknown = new EdgelogClient(broker.url, { token: "guess" });
+
+    await rejects(anonymous.registerStream("a", "events", 0), "UNAUTHORIZED");
+    await rejects(unknown.registerStream("a", "events", 0), "UNAUTHORIZED");
+    await rejects(anonymous.listStreams(), "UNAUTHORIZED");
+    const raw = await fetch(`${broker.url}/v1/sync/streams`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        nodeId: "a",
+        topic: "events",
+        sourcePartition: 0,
+      }),
+    });
+    assert.equal(raw.status, 401);
+    assert.equal((await raw.json()).error.code, "UNAUTHORIZED");
+
+    await rejects(a.registerStream("b", "events", 0), "FORBIDDEN");
+    const streamA = await a.registerStream("a", "events", 0);
+    assert.equal(streamA.ackedOffset, -1);
+    const streamB = await b.registerStream("b", "events", 0);
+
+    // Node a cannot push into node b's stream, nor can anyone without a token.
+    const intoB = await batchFor(streamB.producerId, streamB.producerEpoch, 0);
+    await rejects(a.pushBatches(streamB.producerId, intoB), "FORBIDDEN");
+    await rejects(
+      anonymous.pushBatches(streamB.producerId, intoB),
+      "UNAUTHORIZED",
+    );
+    assert.equal(broker.log.partition("events", 0).highWatermark, 0);
+
+    const intoA = await batchFor(streamA.producerId, streamA.producerEpoch, 0);
+    assert.equal(
+      (await a.pushBatches(streamA.producerId, intoA)).ackedOffset,
+      0,
+    );
+    assert.equal(
+      (await b.pushBatches(streamB.producerId, intoB)).ackedOffset,
+      0,
+    );
+    assert.equal(broker.log.partition("events", 0).highWatermark, 2);
+
+    // A bound token sees its own node's streams only.
+    assert.deepEqual((await a.listStreams()).map((s) => s.nodeId), ["a"]);
+    await rejects(a.listStreams("b"), "FORBIDDEN");
+    const all = await admin.listStreams();
+    assert.deepEqual(all.map((s) => s.nodeId).sort(), ["a", "b"]);
+    assert.ok(all.every((s) => s.ackedOffset === 0 && s.droppedRecords === 0));
+    assert.deepEqual((await admin.listStreams("b")).map((s) => s.nodeId), [
+      "b",
+    ]);
+  });
+});
+
+Deno.test("client retries: never a 4xx, but a 5xx", async () => {
+  await withBroker(async (broker) => {
+    const retry = { attempts: 5, baseMs: 1, maxMs: 2 };
+    const forbidden = counting();
+    const a = new EdgelogClient(broker.url, {
+      token: "node-a-secret",
+      fetch: forbidden.fetch,
+      retry,
+    });
+    await rejects(a.registerStream("b", "events", 0), "FORBIDDEN");
+    assert.equal(forbidden.count(), 1);
+
+    const unauthorized = counting();
+    const anonymous = new EdgelogClient(broker.url, {
+      fetch: unauthorized.fetch,
+      retry,
+    });
+    await rejects(anonymous.registerStream("a", "events", 0), "UNAUTHORIZED");
+    assert.equal(unauthorized.count(), 1);
+
+    const missing = counting();
+    const admin = new EdgelogClient(broker.url, {
+      token: "admin-secret",
+      fetch: missing.fetch,
+      retry,
+    });
+    await rejects(admin.describeTopic("nope"), "TOPIC_NOT_FOUND");
+    assert.equal(missing.count(), 1);
+
+    // The same client does retry an answer the server may outgrow.
+    let calls = 0;
+    const flaky = new EdgelogClient(broker.url, {
+      token: "node-a-secret",
+      retry,
+      fetch: (request) => {
+        calls++;
+        if (calls <= 2) {
+          return Response.json({
+            error: { code: "UNAVAILABLE", message: "busy" },
+          }, { status: 503 });
+        }
+        return fetch(request);
+      },
+    });
+    assert.equal(
+      (await flaky.registerStream("a", "events", 0)).ackedOffset,
+      -1,
+    );
+    assert.equal(calls, 3);
+  });
+});
