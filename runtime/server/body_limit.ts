@@ -1,8 +1,10 @@
 /**
- * Request body size limit. The declared Content-Length is checked first, and
- * the bytes are counted as they stream in, so a lying or absent length cannot
- * get more than `maxBytes` into memory. The body is then cached on the
- * request, where hono's body readers and the routes find it.
+ * Request body size limit. The declared Content-Length is checked first. A
+ * body with a declared length within the limit is read in one piece (the
+ * HTTP framing holds it to that length; a body found longer anyway is still
+ * refused); a body without one is counted as it streams in, so it cannot get
+ * more than `maxBytes` into memory. The body is then cached on the request,
+ * where hono's body readers and the routes find it.
  *
  * @module
  */
@@ -22,7 +24,7 @@ function tooLarge(maxBytes: number, got: string): EdgelogError {
 export async function readLimited(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -45,6 +47,17 @@ export async function readLimited(
   return bytes;
 }
 
+/** Refuses a body longer than the limit or than its Content-Length. */
+function checkRead(size: number, declared: number, maxBytes: number): void {
+  if (size > maxBytes) throw tooLarge(maxBytes, String(size));
+  if (size > declared) {
+    throw new EdgelogError(
+      "BAD_REQUEST",
+      `Request body of ${size} bytes is longer than its Content-Length ${declared}`,
+    );
+  }
+}
+
 /** Middleware enforcing `maxBytes` on every request body. */
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
@@ -52,18 +65,27 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
     if (declared !== undefined && Number(declared) > maxBytes) {
       throw tooLarge(maxBytes, declared);
     }
-    const body = c.req.raw.body;
-    if (body !== null && !c.req.raw.bodyUsed) {
-      const bytes = await readLimited(body, maxBytes);
+    const raw = c.req.raw;
+    const body = raw.body;
+    if (body !== null && !raw.bodyUsed) {
+      let buffer: ArrayBuffer;
+      if (declared === undefined) {
+        buffer = (await readLimited(body, maxBytes)).buffer;
+      } else {
+        // One copy instead of a chunk-by-chunk read and a join: the bulk of
+        // a binary produce's cost went there.
+        buffer = await raw.arrayBuffer();
+        checkRead(buffer.byteLength, Number(declared), maxBytes);
+      }
       // hono keeps promises in this cache (its type says values).
       const cache = c.req.bodyCache as Record<string, unknown>;
-      cache.arrayBuffer = Promise.resolve(bytes.buffer);
+      cache.arrayBuffer = Promise.resolve(buffer);
     }
     await next();
   };
 }
 
 /** The request body as bytes (cached by {@linkcode bodyLimit}). */
-export async function bodyBytes(c: Context): Promise<Uint8Array> {
+export async function bodyBytes(c: Context): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await c.req.arrayBuffer());
 }

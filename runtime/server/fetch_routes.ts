@@ -77,7 +77,27 @@ export function resolveOffset(part: PartitionLog, spec: string): number {
   return Number(spec);
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+/**
+ * The batches as one body. Storage hands out views of one read buffer, so
+ * batches that lie end to end in it become a single view with no copy;
+ * others are joined.
+ */
+export function joinBatches(
+  chunks: readonly Uint8Array[],
+): Uint8Array<ArrayBuffer> {
+  const first = chunks[0];
+  if (first === undefined) return new Uint8Array(0);
+  const buffer = first.buffer;
+  let end = first.byteOffset + first.byteLength;
+  let adjacent = buffer instanceof ArrayBuffer;
+  for (let i = 1; i < chunks.length && adjacent; i++) {
+    const chunk = chunks[i]!;
+    adjacent = chunk.buffer === buffer && chunk.byteOffset === end;
+    end += chunk.byteLength;
+  }
+  if (adjacent && buffer instanceof ArrayBuffer) {
+    return new Uint8Array(buffer, first.byteOffset, end - first.byteOffset);
+  }
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
   for (const chunk of chunks) {
@@ -124,7 +144,7 @@ export function registerFetchRoutes(app: ServerApp, ctx: ServerContext): void {
 
     if (wantsBatches(c.req.header("accept"))) {
       const batches = await part.readBatches(offset, maxBytes);
-      const body = concat(batches);
+      const body = joinBatches(batches);
       const last = batches.at(-1);
       const next = last === undefined
         ? offset

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeBatches } from "../format/mod.ts";
 import { send, testServer, until } from "./_test_util.ts";
+import { joinBatches } from "./fetch_routes.ts";
 import { BATCHES_MEDIA_TYPE } from "./schemas.ts";
 
 const text = new TextEncoder();
@@ -228,4 +229,19 @@ Deno.test("offsets: first offset at or after a timestamp", async () => {
   } finally {
     await s.close();
   }
+});
+
+Deno.test("joinBatches: adjacent views become one view, others are joined", () => {
+  const read = new Uint8Array([1, 2, 3, 4, 5, 6]);
+  const adjacent = joinBatches([read.subarray(1, 3), read.subarray(3, 5)]);
+  assert.equal(adjacent.buffer, read.buffer, "no copy");
+  assert.deepEqual([...adjacent], [2, 3, 4, 5]);
+
+  const gap = joinBatches([read.subarray(0, 1), read.subarray(2, 3)]);
+  assert.notEqual(gap.buffer, read.buffer);
+  assert.deepEqual([...gap], [1, 3]);
+
+  const apart = joinBatches([read.subarray(0, 2), new Uint8Array([9])]);
+  assert.deepEqual([...apart], [1, 2, 9]);
+  assert.equal(joinBatches([]).byteLength, 0);
 });
