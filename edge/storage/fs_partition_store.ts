@@ -16,6 +16,11 @@ import {
 } from "../../runtime/format/batch_header.ts";
 import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
 import { parseSegmentFileName, Segment, segmentFileName } from "./segment.ts";
+import {
+  type ManifestEntry,
+  readManifest,
+  writeManifest,
+} from "./segment_manifest.ts";
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
@@ -44,6 +49,9 @@ export class FsPartitionStore implements PartitionStore {
   #options: PartitionOptions;
   /** Oldest first; the last is active. Replaced, never spliced. */
   #segments: Segment[];
+  /** The closed segments (all but the last), as the manifest holds them. */
+  #manifest: ManifestEntry[];
+  #manifestSaved: Promise<void> = Promise.resolve();
   #nextOffset: number;
   #reservedOffset: number;
   #sizeBytes: number;
@@ -58,11 +66,13 @@ export class FsPartitionStore implements PartitionStore {
     dir: string,
     options: PartitionOptions,
     segments: Segment[],
+    manifest: ManifestEntry[],
     onClose: () => void,
   ) {
     this.#dir = dir;
     this.#options = options;
     this.#segments = segments;
+    this.#manifest = manifest;
     this.#nextOffset = this.#reservedOffset = this.#active.nextOffset;
     this.#sizeBytes = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
     this.#syncer = new SyncScheduler(options.fsync, {
@@ -74,8 +84,14 @@ export class FsPartitionStore implements PartitionStore {
 
   /**
    * Opens the partition in `dir`, creating it when absent. Only the active
-   * segment is read (and its tail repaired); older ones are only listed
-   * and sized.
+   * segment is read (and its tail repaired); the closed ones are known from
+   * the directory listing and the manifest, and are only statted when the
+   * manifest does not match the listing (after a crash between a roll or a
+   * deleteBefore and its manifest write, or when the manifest is lost).
+   *
+   * The listing and the manifest are read synchronously: both are one-off
+   * reads at open, and the synchronous calls cost a fraction of the
+   * asynchronous ones on a directory of thousands of files.
    */
   static async open(
     dir: string,
@@ -85,7 +101,7 @@ export class FsPartitionStore implements PartitionStore {
     await Deno.mkdir(dir, { recursive: true });
     const logs: number[] = [];
     const others: { name: string; baseOffset: number }[] = [];
-    for await (const entry of Deno.readDir(dir)) {
+    for (const entry of Deno.readDirSync(dir)) {
       const parsed = parseSegmentFileName(entry.name);
       if (parsed === undefined || !entry.isFile) continue;
       if (parsed.kind === "log") logs.push(parsed.baseOffset);
@@ -102,28 +118,20 @@ export class FsPartitionStore implements PartitionStore {
     const activeBase = logs.at(-1);
     if (activeBase === undefined) {
       const segment = await Segment.create(dir, 0, segmentOptions);
+      await writeManifest(dir, []);
       await syncDir(dir);
-      return new FsPartitionStore(dir, options, [segment], onClose);
+      return new FsPartitionStore(dir, options, [segment], [], onClose);
     }
-    const closedBases = logs.slice(0, -1);
-    const sizes = await Promise.all(
-      closedBases.map(async (base) =>
-        (await Deno.stat(`${dir}/${segmentFileName(base, "log")}`)).size
-      ),
-    );
-    const segments = closedBases.map((base, i) =>
-      Segment.closed(dir, base, {
-        ...segmentOptions,
-        sizeBytes: sizes[i]!,
-        nextOffset: logs[i + 1]!,
-      })
+    const manifest = await closedSegments(dir, logs);
+    const segments = manifest.map((entry) =>
+      Segment.closed(dir, entry.baseOffset, { ...segmentOptions, ...entry })
     );
     const { segment } = await Segment.recover(dir, activeBase, {
       ...segmentOptions,
       now: options.clock.now(),
     });
     segments.push(segment);
-    return new FsPartitionStore(dir, options, segments, onClose);
+    return new FsPartitionStore(dir, options, segments, manifest, onClose);
   }
 
   get logStartOffset(): number {
@@ -240,11 +248,13 @@ export class FsPartitionStore implements PartitionStore {
     if (count === 0) return;
     const victims = this.#segments.slice(0, count);
     this.#segments = this.#segments.slice(count);
+    this.#manifest = this.#manifest.slice(count);
     for (const victim of victims) {
       this.#sizeBytes -= victim.sizeBytes;
       this.#recent.delete(victim);
       await victim.remove();
     }
+    await this.#saveManifest();
     await syncDir(this.#dir);
   }
 
@@ -325,12 +335,33 @@ export class FsPartitionStore implements PartitionStore {
     await this.#syncer.flush();
     const old = this.#active;
     await old.seal();
+    const maxTimestamp = await old.maxTimestamp();
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
     });
     this.#segments.push(segment);
+    this.#manifest = [...this.#manifest, {
+      baseOffset: old.baseOffset,
+      nextOffset: old.nextOffset,
+      sizeBytes: old.sizeBytes,
+      maxTimestamp,
+    }];
     this.#touch(old);
+    await this.#saveManifest();
     await syncDir(this.#dir);
+  }
+
+  /**
+   * Writes the manifest of the closed segments as they are when the write
+   * starts; writes run one at a time, so the last one holds the latest
+   * state.
+   */
+  #saveManifest(): Promise<void> {
+    const saved = this.#manifestSaved.catch(() => {}).then(() =>
+      writeManifest(this.#dir, this.#manifest)
+    );
+    this.#manifestSaved = saved;
+    return saved;
   }
 
   #segmentIndex(segments: readonly Segment[], offset: number): number {
@@ -360,4 +391,47 @@ export class FsPartitionStore implements PartitionStore {
       oldest.release().catch(() => {});
     }
   }
+}
+
+/**
+ * The closed segments of a partition whose segment files start at `logs`
+ * (sorted; the last is the active one): the manifest when it names exactly
+ * these, else each log file statted (keeping timestamps the manifest knew)
+ * and the manifest written again.
+ */
+async function closedSegments(
+  dir: string,
+  logs: readonly number[],
+): Promise<ManifestEntry[]> {
+  const manifest = readManifest(dir);
+  const closed = logs.length - 1;
+  if (
+    manifest !== undefined && manifest.length === closed &&
+    manifest.every((entry, i) =>
+      entry.baseOffset === logs[i] && entry.nextOffset === logs[i + 1]
+    )
+  ) {
+    return manifest;
+  }
+  const previous = new Map(
+    (manifest ?? []).map((entry) => [entry.baseOffset, entry]),
+  );
+  const entries = await Promise.all(
+    logs.slice(0, closed).map(async (baseOffset, i) => {
+      const nextOffset = logs[i + 1]!;
+      const path = `${dir}/${segmentFileName(baseOffset, "log")}`;
+      const known = previous.get(baseOffset);
+      return {
+        baseOffset,
+        nextOffset,
+        sizeBytes: (await Deno.stat(path)).size,
+        maxTimestamp: known?.nextOffset === nextOffset
+          ? known.maxTimestamp
+          : undefined,
+      };
+    }),
+  );
+  await writeManifest(dir, entries);
+  await syncDir(dir);
+  return entries;
 }

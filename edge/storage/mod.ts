@@ -10,6 +10,7 @@ export * from "./fs_storage.ts";
 export * from "./fs_partition_store.ts";
 export * from "./fs_meta_store.ts";
 export * from "./segment.ts";
+export * from "./segment_manifest.ts";
 export * from "./offset_index.ts";
 export * from "./time_index.ts";
 export * from "./sync_policy.ts";

@@ -293,21 +293,28 @@ export class Segment {
   }
 
   /**
-   * A closed segment known only by its size and the next segment's base;
-   * its indexes are loaded (and checked) on first use.
+   * A closed segment known only by its size and the next segment's base
+   * (and its largest timestamp, when known); its indexes are loaded (and
+   * checked) on first use.
    */
   static closed(
     dir: string,
     baseOffset: number,
-    options: SegmentOptions & { sizeBytes: number; nextOffset: number },
+    options: SegmentOptions & {
+      sizeBytes: number;
+      nextOffset: number;
+      maxTimestamp?: number | undefined;
+    },
   ): Segment {
-    return new Segment(
+    const segment = new Segment(
       dir,
       baseOffset,
       options,
       options.sizeBytes,
       options.nextOffset,
     );
+    segment.#maxTimestamp = options.maxTimestamp;
+    return segment;
   }
 
   /** Bytes visible to readers. */
