@@ -16,10 +16,12 @@ import type { Clock } from "../clock.ts";
 import { systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import {
+  type BatchHeader,
   lastOffset as batchLastOffset,
   readBatchHeader,
   setProducer,
 } from "../format/batch_header.ts";
+import { decodeBatch, encodeBatch } from "../format/record_batch.ts";
 import type { MetaStore } from "../log/storage.ts";
 import { backoffDelay } from "./backoff.ts";
 import { sequenceForOffset } from "./sequence.ts";
@@ -67,15 +69,24 @@ export interface ReplicatorOptions {
   meta?: MetaStore;
   clock?: Clock;
   random?: () => number;
-  /** Requests in flight per stream; default 3. */
+  /**
+   * Requests in flight per stream; default 3. A sliding window: the next
+   * request goes out as soon as one is answered, not once a round is.
+   */
   maxInFlight?: number;
   /** Bytes of batches per request (at least one batch); default 1 MiB. */
   maxBatchBytes?: number;
   /**
-   * Batches are sent as the local log holds them ("none", the only policy
-   * today): the local producer chooses compression when it appends.
+   * How batches the local log holds uncompressed travel (compressed ones
+   * always go as they are). "none" (default) sends them as stored; "gzip"
+   * re-encodes each with gzip, keeping offsets, records and producer fields,
+   * whenever that makes it smaller; "auto" does so only if gzip saved at
+   * least 10 % on the stream's first 256 KiB.
+   * The upstream stores what it receives, so its copy is then gzip (readers
+   * decode it transparently). On loopback or a LAN the CPU costs more than
+   * the bytes save; on slow or metered links gzip wins.
    */
-  compression?: "none";
+  compression?: "none" | "gzip" | "auto";
   /** Backoff of retries after network and server errors. */
   backoff?: { baseMs?: number; maxMs?: number };
 }
@@ -124,20 +135,39 @@ interface StreamState {
   running: Promise<void> | undefined;
   /** Drains run one at a time per stream (background loop and syncOnce). */
   draining: Promise<void>;
+  /** "auto" compression: whether gzip pays off here, once sampled. */
+  gzipPays: boolean | undefined;
+  sampledBytes: number;
+  sampledGzipBytes: number;
 }
 
-interface Pending {
-  promise: Promise<PushResult>;
+/** One push of the window, in flight or answered. */
+interface InFlight {
   firstOffset: number;
   lastOffset: number;
   dropped: number;
+  answer: PushResult | undefined;
+  failed: boolean;
+  /** Resolves (never rejects) once the push is answered or failed. */
+  settled: Promise<void>;
+}
+
+/** Why a drain stops sending: a failure to report or a rewind. */
+interface Halt {
+  failure: unknown;
+  rewindTo: number | undefined;
 }
 
 /** Stops the retries of a stream: a newer replicator owns it. */
 class Fenced extends Error {}
 
 const META_PREFIX = "sync/acked/";
+/** Consecutive rewinds without progress before a drain gives up. */
 const MAX_REWINDS = 16;
+/** Bytes of a stream's batches that "auto" compression samples. */
+const AUTO_SAMPLE_BYTES = 256 * 1024;
+/** "auto" keeps gzip when it saves at least this share of the bytes. */
+const AUTO_MIN_SAVING = 0.1;
 
 function metaKey(topic: string, partition: number): string {
   return `${META_PREFIX}${topic}/${partition}`;
@@ -150,16 +180,6 @@ function streamKey(topic: string, partition: number): string {
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /**
@@ -203,6 +223,7 @@ export class Replicator {
   #random: () => number;
   #maxInFlight: number;
   #maxBatchBytes: number;
+  #compression: "none" | "gzip" | "auto";
   #backoff: { baseMs?: number; maxMs?: number };
   #streams = new Map<string, StreamState>();
   #listeners = new Map<keyof ReplicatorEvents, Set<(e: never) => void>>();
@@ -222,6 +243,7 @@ export class Replicator {
     this.#random = options.random ?? Math.random;
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 3);
     this.#maxBatchBytes = options.maxBatchBytes ?? 1 << 20;
+    this.#compression = options.compression ?? "none";
     this.#backoff = options.backoff ?? {};
   }
 
@@ -292,6 +314,9 @@ export class Replicator {
         sleep: undefined,
         running: undefined,
         draining: Promise.resolve(),
+        gzipPays: undefined,
+        sampledBytes: 0,
+        sampledGzipBytes: 0,
       };
       created.loaded = this.#meta.get(metaKey(topic, partition)).then(
         (saved) => {
@@ -415,7 +440,7 @@ export class Replicator {
     while (this.#running && !stream.fenced) {
       try {
         const woken = this.#waitForWake(stream);
-        await this.#drain(stream);
+        await this.#drain(stream, true);
         attempt = 0;
         const hw = this.#partition(stream).highWatermark;
         if (this.#running && hw <= stream.ackedOffset + 1) await woken;
@@ -499,102 +524,81 @@ export class Replicator {
   }
 
   /**
-   * Sends the stream's records up to the high watermark seen on entry,
-   * pipelining up to maxInFlight requests. An out-of-order answer rewinds to
-   * the upstream's expected offset once every request in flight settled.
+   * Sends the stream's records up to the high watermark seen on entry (or,
+   * when `follow`ing for the background loop, as far as the log grows while
+   * it runs), keeping up to maxInFlight requests in flight: each answer
+   * makes room for the next request. Answers may come back in any order;
+   * the durable ack only advances over the contiguous answered prefix of the
+   * window. An out-of-order answer or a failure stops sending, lets the
+   * window settle, then rewinds to the upstream's expected offset or
+   * reports the failure.
    */
-  #drain(stream: StreamState): Promise<void> {
-    const run = stream.draining.then(() => this.#drainNow(stream));
+  #drain(stream: StreamState, follow = false): Promise<void> {
+    const run = stream.draining.then(() => this.#drainNow(stream, follow));
     stream.draining = run.catch(() => undefined);
     return run;
   }
 
-  async #drainNow(stream: StreamState): Promise<void> {
+  async #drainNow(stream: StreamState, follow: boolean): Promise<void> {
     await stream.loaded;
     try {
       const registration = stream.registration ?? await this.#register(stream);
-      const target = this.#partition(stream).highWatermark;
+      let target = this.#partition(stream).highWatermark;
       let cursor = stream.ackedOffset + 1;
       let rewinds = 0;
-      while (stream.ackedOffset + 1 < target) {
-        const pending: Pending[] = [];
-        let failure: unknown;
-        let rewindTo: number | undefined;
-        const settle = async (request: Pending) => {
-          try {
-            const answer = await request.promise;
-            stream.lastSuccessMs = this.#clock.now();
-            stream.lastError = null;
-            this.#online = true;
-            if (
-              request.dropped > 0 && answer.ackedOffset >= request.lastOffset
-            ) {
-              stream.droppedRecords += request.dropped;
-              this.#emit("dropped", {
-                topic: stream.topic,
-                sourcePartition: stream.sourcePartition,
-                records: request.dropped,
-              });
-            }
-            this.#acked(stream, answer.ackedOffset);
-          } catch (err) {
-            const code = codeOf(err);
-            if (code === "OUT_OF_ORDER_SEQUENCE") {
-              this.#online = true;
-              const expected = (err as EdgelogError).extra.expectedOffset;
-              if (typeof expected === "number") {
-                this.#acked(stream, expected - 1);
-                rewindTo = expected;
-              }
-            } else failure ??= err;
+      let rewoundAt = stream.ackedOffset;
+      const window: InFlight[] = [];
+      const halt: Halt = { failure: undefined, rewindTo: undefined };
+      const halted = () =>
+        halt.failure !== undefined || halt.rewindTo !== undefined;
+      for (;;) {
+        let exhausted = false;
+        while (window.length < this.#maxInFlight && !halted()) {
+          if (follow && !this.#running) break;
+          if (cursor >= target && follow) {
+            target = this.#partition(stream).highWatermark;
           }
-        };
-        const running: Promise<void>[] = [];
-        while (
-          pending.length < this.#maxInFlight && cursor < target &&
-          failure === undefined && rewindTo === undefined
-        ) {
-          const request = await this.#nextRequest(
-            stream,
-            registration,
-            cursor,
-          );
-          if (request === undefined) break;
-          pending.push(request);
-          running.push(settle(request));
+          if (cursor >= target) break;
+          let request: InFlight | undefined;
+          try {
+            request = await this.#send(stream, registration, cursor, halt);
+          } catch (err) {
+            halt.failure ??= err;
+            break;
+          }
+          if (request === undefined) {
+            exhausted = true;
+            break;
+          }
+          window.push(request);
           cursor = request.lastOffset + 1;
         }
-        await Promise.all(running);
-        if (pending.length === 0) break;
-        if (failure !== undefined) {
-          if (codeOf(failure) === "FENCED") {
-            stream.fenced = true;
-            stream.lastError = failure instanceof Error
-              ? failure.message
-              : String(failure);
-            this.#emit("fenced", {
-              topic: stream.topic,
-              sourcePartition: stream.sourcePartition,
-            });
-            throw new Fenced();
+        if (window.length > 0) {
+          const open = window.filter((r) => !r.failed && !r.answer);
+          if (open.length > 0) await Promise.race(open.map((r) => r.settled));
+          this.#advance(stream, window);
+          if (halted() && window.every((r) => r.failed || r.answer)) {
+            window.length = 0;
           }
-          const code = codeOf(failure);
-          if (code === "UNKNOWN_STREAM" || code === "BAD_REQUEST") {
-            stream.registration = undefined;
-          }
-          throw failure;
+          continue;
         }
-        if (rewindTo !== undefined) {
-          if (++rewinds > MAX_REWINDS) {
-            throw new EdgelogError(
-              "OUT_OF_ORDER_SEQUENCE",
-              `Stream ${stream.topic}/${stream.sourcePartition} keeps being refused at offset ${rewindTo}`,
-            );
-          }
-          cursor = stream.ackedOffset + 1;
-        } else if (cursor >= target) {
-          cursor = stream.ackedOffset + 1;
+        if (halt.failure !== undefined) this.#fail(stream, halt.failure);
+        if (exhausted || (follow && !this.#running)) break;
+        if (halt.rewindTo === undefined && stream.ackedOffset + 1 >= target) {
+          break;
         }
+        if (stream.ackedOffset > rewoundAt) rewinds = 0;
+        rewoundAt = stream.ackedOffset;
+        if (++rewinds > MAX_REWINDS) {
+          throw new EdgelogError(
+            "OUT_OF_ORDER_SEQUENCE",
+            `Stream ${stream.topic}/${stream.sourcePartition} keeps being refused at offset ${
+              halt.rewindTo ?? stream.ackedOffset + 1
+            }`,
+          );
+        }
+        halt.rewindTo = undefined;
+        cursor = stream.ackedOffset + 1;
       }
       await stream.persisting;
     } catch (err) {
@@ -604,22 +608,115 @@ export class Replicator {
   }
 
   /**
-   * The request starting at local offset `cursor`: copies of the local
-   * batches with the producer fields set. When records before the log start
+   * Applies the answers of the window's contiguous answered prefix, in
+   * offset order, and removes them: an answer behind a request still in
+   * flight (or failed) waits, so the durable ack never passes a hole.
+   */
+  #advance(stream: StreamState, window: InFlight[]): void {
+    while (window[0]?.answer !== undefined) {
+      const request = window.shift()!;
+      const answer = request.answer!;
+      if (request.dropped > 0 && answer.ackedOffset >= request.lastOffset) {
+        stream.droppedRecords += request.dropped;
+        this.#emit("dropped", {
+          topic: stream.topic,
+          sourcePartition: stream.sourcePartition,
+          records: request.dropped,
+        });
+      }
+      this.#acked(stream, answer.ackedOffset);
+    }
+  }
+
+  /** Throws a drain's failure once its window settled, fencing if need be. */
+  #fail(stream: StreamState, failure: unknown): never {
+    const code = codeOf(failure);
+    if (code === "FENCED") {
+      stream.fenced = true;
+      stream.lastError = failure instanceof Error
+        ? failure.message
+        : String(failure);
+      this.#emit("fenced", {
+        topic: stream.topic,
+        sourcePartition: stream.sourcePartition,
+      });
+      throw new Fenced();
+    }
+    if (code === "UNKNOWN_STREAM" || code === "BAD_REQUEST") {
+      stream.registration = undefined;
+    }
+    throw failure;
+  }
+
+  /**
+   * Sends the request starting at local offset `cursor`, or returns
+   * undefined when there is nothing to read there. Its outcome lands in the
+   * returned entry and, for an out-of-order answer or a failure, in `halt`.
+   */
+  async #send(
+    stream: StreamState,
+    registration: Registration,
+    cursor: number,
+    halt: Halt,
+  ): Promise<InFlight | undefined> {
+    const request = await this.#nextRequest(stream, registration, cursor);
+    if (request === undefined) return undefined;
+    const entry: InFlight = {
+      firstOffset: request.firstOffset,
+      lastOffset: request.lastOffset,
+      dropped: request.dropped,
+      answer: undefined,
+      failed: false,
+      settled: Promise.resolve(),
+    };
+    entry.settled = this.#client.pushBatches(
+      registration.producerId,
+      request.body,
+      request.dropped > 0 ? { dropped: request.dropped } : {},
+    ).then(
+      (answer) => {
+        stream.lastSuccessMs = this.#clock.now();
+        stream.lastError = null;
+        this.#online = true;
+        entry.answer = answer;
+      },
+      (err) => {
+        entry.failed = true;
+        const expected = codeOf(err) === "OUT_OF_ORDER_SEQUENCE"
+          ? (err as EdgelogError).extra.expectedOffset
+          : undefined;
+        if (typeof expected === "number") {
+          this.#online = true;
+          this.#acked(stream, expected - 1);
+          halt.rewindTo = expected;
+        } else halt.failure ??= err;
+      },
+    );
+    return entry;
+  }
+
+  /**
+   * The body starting at local offset `cursor`: the local batches with the
+   * producer fields set, copied once into one buffer (gzip re-encoded when
+   * the compression option says so). When records before the log start
    * were dropped unsynced, the request declares the exact gap.
    */
   async #nextRequest(
     stream: StreamState,
     registration: Registration,
     cursor: number,
-  ): Promise<Pending | undefined> {
+  ): Promise<
+    | {
+      body: Uint8Array;
+      firstOffset: number;
+      lastOffset: number;
+      dropped: number;
+    }
+    | undefined
+  > {
     const partition = this.#partition(stream);
     let from = cursor;
-    let dropped = 0;
-    if (from < partition.logStartOffset) {
-      from = partition.logStartOffset;
-      dropped = from - cursor;
-    }
+    if (from < partition.logStartOffset) from = partition.logStartOffset;
     let batches: Uint8Array[];
     try {
       batches = await partition.readBatches(from, this.#maxBatchBytes);
@@ -627,39 +724,98 @@ export class Replicator {
       if (codeOf(err) !== "OFFSET_OUT_OF_RANGE") throw err;
       const start = partition.logStartOffset;
       if (start <= from) throw err;
-      dropped = start - cursor;
       from = start;
       batches = await partition.readBatches(from, this.#maxBatchBytes);
     }
-    const parts: Uint8Array[] = [];
-    let first = -1;
-    let last = -1;
+    const kept: { batch: Uint8Array; header: BatchHeader }[] = [];
     for (const batch of batches) {
       const header = readBatchHeader(batch);
-      const batchLast = batchLastOffset(header);
-      if (batchLast < from) continue;
-      const copy = batch.slice();
+      if (batchLastOffset(header) >= from) kept.push({ batch, header });
+    }
+    if (kept.length === 0) return undefined;
+    const packed = this.#compression === "none" ? undefined : await Promise.all(
+      kept.map(({ batch, header }) =>
+        this.#pack(stream, batch, header, registration)
+      ),
+    );
+    let size = 0;
+    for (let i = 0; i < kept.length; i++) {
+      size += (packed?.[i] ?? kept[i]!.batch).length;
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < kept.length; i++) {
+      const { batch, header } = kept[i]!;
+      const gzipped = packed?.[i];
+      if (gzipped !== undefined) {
+        body.set(gzipped, at);
+        at += gzipped.length;
+        continue;
+      }
+      body.set(batch, at);
       setProducer(
-        copy,
+        body.subarray(at, at + batch.length),
         registration.producerId,
         registration.producerEpoch,
         sequenceForOffset(header.baseOffset),
       );
-      if (first < 0) first = header.baseOffset;
-      last = batchLast;
-      parts.push(copy);
+      at += batch.length;
     }
-    if (parts.length === 0) return undefined;
-    const promise = this.#client.pushBatches(
-      registration.producerId,
-      concat(parts),
-      dropped > 0 ? { dropped: first - cursor } : {},
-    );
+    const firstOffset = kept[0]!.header.baseOffset;
     return {
-      promise,
-      firstOffset: first,
-      lastOffset: last,
-      dropped: dropped > 0 ? first - cursor : 0,
+      body,
+      firstOffset,
+      lastOffset: batchLastOffset(kept.at(-1)!.header),
+      dropped: firstOffset > cursor ? firstOffset - cursor : 0,
     };
+  }
+
+  /**
+   * A gzip copy of an uncompressed local batch carrying the producer
+   * fields, or undefined to send the batch as stored: the policy says so,
+   * the batch is not a plain one (compressed, log-append time,
+   * transactional, offsets with holes) or gzip would not make it smaller.
+   */
+  async #pack(
+    stream: StreamState,
+    batch: Uint8Array,
+    header: BatchHeader,
+    registration: Registration,
+  ): Promise<Uint8Array | undefined> {
+    if (this.#compression === "auto" && stream.gzipPays === false) {
+      return undefined;
+    }
+    if (
+      header.attributes !== 0 ||
+      header.lastOffsetDelta !== header.recordCount - 1
+    ) return undefined;
+    const { records } = await decodeBatch(batch);
+    if (records.some((r, i) => r.offset !== header.baseOffset + i)) {
+      return undefined;
+    }
+    const gzipped = await encodeBatch(
+      records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp,
+      })),
+      {
+        baseOffset: header.baseOffset,
+        compression: "gzip",
+        producerId: registration.producerId,
+        producerEpoch: registration.producerEpoch,
+        baseSequence: sequenceForOffset(header.baseOffset),
+      },
+    );
+    if (this.#compression === "auto" && stream.gzipPays === undefined) {
+      stream.sampledBytes += batch.length;
+      stream.sampledGzipBytes += gzipped.length;
+      if (stream.sampledBytes >= AUTO_SAMPLE_BYTES) {
+        stream.gzipPays = stream.sampledGzipBytes <=
+          (1 - AUTO_MIN_SAVING) * stream.sampledBytes;
+      }
+    }
+    return gzipped.length < batch.length ? gzipped : undefined;
   }
 }

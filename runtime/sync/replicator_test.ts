@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
+import {
+  lastOffset,
+  readBatchHeader,
+  splitBatches,
+} from "../format/batch_header.ts";
 import { decodeBatches } from "../format/record_batch.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
 import type { LogRecord } from "../log/types.ts";
 import { centralLog, localLog } from "./_test_logs.ts";
 import { Replicator, type SyncUpstream } from "./replicator.ts";
-import { StreamRegistry } from "./stream_registry.ts";
+import { type PushResult, StreamRegistry } from "./stream_registry.ts";
 
 const enc = new TextEncoder();
 
@@ -248,5 +253,159 @@ Deno.test("records dropped before sync are declared as the exact gap", async () 
   assert.deepEqual(
     got.map((r) => new TextDecoder().decode(r.value!)),
     ["v0", "v1", "v7"],
+  );
+});
+
+/** A push the fake upstream holds until the test answers it. */
+interface Held {
+  lastOffset: number;
+  answer(ackedOffset?: number): void;
+}
+
+/**
+ * An upstream that holds every push until the test answers it, acking each
+ * with the last offset of its own batches: answers can be given in any
+ * order.
+ */
+function holdingUpstream() {
+  const held: Held[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const upstream: SyncUpstream = {
+    registerStream: () =>
+      Promise.resolve({
+        producerId: 7,
+        producerEpoch: 0,
+        partition: 0,
+        ackedOffset: -1,
+      }),
+    pushBatches(_id, bytes) {
+      let last = -1;
+      for (const batch of splitBatches(bytes)) {
+        last = lastOffset(readBatchHeader(batch));
+      }
+      return new Promise<PushResult>((resolve) => {
+        held.push({
+          lastOffset: last,
+          answer: (acked = last) =>
+            resolve({ ackedOffset: acked, partition: 0, lastOffset: acked }),
+        });
+        for (const w of waiters.filter((w) => held.length >= w.count)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      });
+    },
+  };
+  /** Resolves once `count` pushes were made. */
+  const pushes = (count: number) =>
+    held.length >= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiters.push({ count, resolve }));
+  return { upstream, held, pushes };
+}
+
+/** Lets every pending callback and timer of this turn run. */
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test("maxInFlight 3 keeps three pushes outstanding and the ack never passes a hole", async () => {
+  const { local } = await setup();
+  for (let i = 0; i < 6; i++) await local.append(0, records(i * 2, 2));
+  const { upstream, held, pushes } = holdingUpstream();
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "d",
+    topics: ["events"],
+    maxBatchBytes: 1,
+    maxInFlight: 3,
+  });
+  const acks: number[] = [];
+  replicator.on("ack", (e) => {
+    if (e.sourcePartition === 0) acks.push(e.ackedOffset);
+  });
+  const durable = async () =>
+    ((await local.meta.get("sync/acked/events/0")) as
+      | { ackedOffset: number }
+      | undefined)?.ackedOffset;
+  const done = replicator.syncOnce();
+
+  await pushes(3);
+  await settle();
+  assert.deepEqual(held.map((h) => h.lastOffset), [1, 3, 5]);
+
+  held[0]!.answer();
+  await pushes(4);
+  await settle();
+  assert.equal(held.length, 4, "one answer lets exactly one more push out");
+  assert.deepEqual(acks, [1]);
+
+  held[2]!.answer();
+  held[3]!.answer();
+  await settle();
+  assert.equal(held.length, 4, "answers behind a hole free no slot");
+  assert.deepEqual(acks, [1]);
+  assert.equal(replicator.status().streams[0]!.ackedOffset, 1);
+  assert.equal(await durable(), 1);
+
+  held[1]!.answer();
+  await pushes(6);
+  assert.deepEqual(acks, [1, 3, 5, 7]);
+  assert.deepEqual(held.map((h) => h.lastOffset), [1, 3, 5, 7, 9, 11]);
+
+  held[5]!.answer();
+  await settle();
+  assert.deepEqual(acks, [1, 3, 5, 7]);
+  held[4]!.answer();
+  await done;
+  assert.deepEqual(acks, [1, 3, 5, 7, 9, 11]);
+  assert.equal(await durable(), 11);
+});
+
+Deno.test("pushes that reach the upstream in reverse order are rewound and sent again, each record once", async () => {
+  const { central, registry, local, upstream } = await setup();
+  for (let i = 0; i < 9; i++) await local.append(0, records(i * 2, 2));
+  const queued: (() => void)[] = [];
+  const refused: number[] = [];
+  let arrived: () => void = () => {};
+  const reversing: SyncUpstream = {
+    registerStream: (n, t, p) => upstream.registerStream(n, t, p),
+    pushBatches(id, bytes, options) {
+      return new Promise<PushResult>((resolve, reject) => {
+        queued.push(() =>
+          upstream.pushBatches(id, bytes, options).then(resolve, (err) => {
+            refused.push(err.extra?.expectedOffset);
+            reject(err);
+          })
+        );
+        arrived();
+      });
+    },
+  };
+  const replicator = new Replicator({
+    log: local,
+    client: reversing,
+    nodeId: "d",
+    topics: ["events"],
+    maxBatchBytes: 1,
+    maxInFlight: 3,
+  });
+  let finished = false;
+  const done = replicator.syncOnce().finally(() => finished = true);
+  for (let round = 0; round < 100 && !finished; round++) {
+    if (queued.length === 0) {
+      await Promise.race([done, new Promise<void>((r) => arrived = r)]);
+    }
+    await settle();
+    for (const deliver of queued.splice(0).reverse()) deliver();
+  }
+  await done;
+  assert.ok(refused.length > 0, "some pushes arrived out of order");
+  const stream = registry.list()[0]!;
+  assert.equal(stream.ackedOffset, 17);
+  assertSameRecords(
+    await centralRecords(central, stream.partition),
+    await local.records(0),
   );
 });
