@@ -59,7 +59,21 @@ export interface CreateAppOptions {
   pages?: Readonly<Record<string, string>>;
 }
 
-/** Counts requests by the route that served them and times them. */
+/** Methods counted by name; any other is counted as "OTHER". */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
+/**
+ * Counts requests by the route that served them and times them. Every label
+ * comes from a bounded set, so clients cannot grow the sample maps.
+ */
 function requestMetrics(metrics: Metrics): MiddlewareHandler<ServerEnv> {
   return async (c, next) => {
     const started = performance.now();
@@ -68,7 +82,7 @@ function requestMetrics(metrics: Metrics): MiddlewareHandler<ServerEnv> {
     } finally {
       metrics.observeRequest({
         route: routeLabel(c),
-        method: c.req.method,
+        method: KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER",
         status: c.res.status,
       }, (performance.now() - started) / 1000);
     }

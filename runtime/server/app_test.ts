@@ -192,3 +192,16 @@ Deno.test("extraRoutes mount behind auth, limits and error handling", async () =
     await s.close();
   }
 });
+
+Deno.test("metrics: made-up methods share one label, so they cannot grow the maps", async () => {
+  const s = await testServer();
+  try {
+    for (const method of ["FOO1", "FOO2", "FOO3"]) {
+      await s.app.request("/v1/nothing-here", { method });
+    }
+    const labels = { route: "unmatched", method: "OTHER", status: 404 };
+    assert.equal(s.metrics.value("edgelog_http_requests_total", labels), 3);
+  } finally {
+    await s.close();
+  }
+});
