@@ -15,8 +15,14 @@ import {
   readBatchHeader,
 } from "../../runtime/format/batch_header.ts";
 import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
-import { parseSegmentFileName, Segment, segmentFileName } from "./segment.ts";
 import {
+  parseSegmentFileName,
+  Segment,
+  segmentFileName,
+  type SegmentOptions,
+} from "./segment.ts";
+import {
+  type Manifest,
   type ManifestEntry,
   readManifest,
   writeManifest,
@@ -84,14 +90,10 @@ export class FsPartitionStore implements PartitionStore {
 
   /**
    * Opens the partition in `dir`, creating it when absent. Only the active
-   * segment is read (and its tail repaired); the closed ones are known from
-   * the directory listing and the manifest, and are only statted when the
-   * manifest does not match the listing (after a crash between a roll or a
-   * deleteBefore and its manifest write, or when the manifest is lost).
-   *
-   * The listing and the manifest are read synchronously: both are one-off
-   * reads at open, and the synchronous calls cost a fraction of the
-   * asynchronous ones on a directory of thousands of files.
+   * segment is read (and its tail repaired). The closed ones come from the
+   * manifest, unchecked but for the files a crash can leave it behind on;
+   * only without a manifest that matches is the directory listed and each
+   * closed segment statted (and the manifest written again).
    */
   static async open(
     dir: string,
@@ -99,39 +101,40 @@ export class FsPartitionStore implements PartitionStore {
     onClose: () => void = () => {},
   ): Promise<FsPartitionStore> {
     await Deno.mkdir(dir, { recursive: true });
-    const logs: number[] = [];
-    const others: { name: string; baseOffset: number }[] = [];
-    for (const entry of Deno.readDirSync(dir)) {
-      const parsed = parseSegmentFileName(entry.name);
-      if (parsed === undefined || !entry.isFile) continue;
-      if (parsed.kind === "log") logs.push(parsed.baseOffset);
-      else others.push({ name: entry.name, baseOffset: parsed.baseOffset });
-    }
-    logs.sort((a, b) => a - b);
-    const known = new Set(logs);
-    for (const orphan of others) {
-      if (!known.has(orphan.baseOffset)) {
-        await removeIfExists(`${dir}/${orphan.name}`);
+    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const recoverOptions = { ...segmentOptions, now: options.clock.now() };
+    const manifest = readManifest(dir);
+    if (manifest !== undefined) {
+      const active = await recoverTrusted(dir, manifest, recoverOptions);
+      if (active !== undefined) {
+        const segments = manifest.closed.map((entry) =>
+          Segment.closed(dir, entry.baseOffset, { ...segmentOptions, ...entry })
+        );
+        segments.push(active);
+        return new FsPartitionStore(
+          dir,
+          options,
+          segments,
+          manifest.closed,
+          onClose,
+        );
       }
     }
-    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const logs = await listSegments(dir);
     const activeBase = logs.at(-1);
     if (activeBase === undefined) {
       const segment = await Segment.create(dir, 0, segmentOptions);
-      await writeManifest(dir, []);
+      await writeManifest(dir, { closed: [], activeBase: 0 });
       await syncDir(dir);
       return new FsPartitionStore(dir, options, [segment], [], onClose);
     }
-    const manifest = await closedSegments(dir, logs);
-    const segments = manifest.map((entry) =>
+    const closed = await closedSegments(dir, logs, manifest);
+    const segments = closed.map((entry) =>
       Segment.closed(dir, entry.baseOffset, { ...segmentOptions, ...entry })
     );
-    const { segment } = await Segment.recover(dir, activeBase, {
-      ...segmentOptions,
-      now: options.clock.now(),
-    });
+    const { segment } = await Segment.recover(dir, activeBase, recoverOptions);
     segments.push(segment);
-    return new FsPartitionStore(dir, options, segments, manifest, onClose);
+    return new FsPartitionStore(dir, options, segments, closed, onClose);
   }
 
   get logStartOffset(): number {
@@ -358,7 +361,10 @@ export class FsPartitionStore implements PartitionStore {
    */
   #saveManifest(): Promise<void> {
     const saved = this.#manifestSaved.catch(() => {}).then(() =>
-      writeManifest(this.#dir, this.#manifest)
+      writeManifest(this.#dir, {
+        closed: this.#manifest,
+        activeBase: this.#active.baseOffset,
+      })
     );
     this.#manifestSaved = saved;
     return saved;
@@ -394,30 +400,95 @@ export class FsPartitionStore implements PartitionStore {
 }
 
 /**
+ * The active segment the manifest names, recovered, or undefined when the
+ * files show that the manifest is behind them. Rolls and deleteBefore write
+ * the manifest after changing the files, so a crash in between leaves a
+ * segment after the active one (a roll) or the oldest closed segment's log
+ * gone (a deleteBefore removes segments oldest first, log first).
+ */
+async function recoverTrusted(
+  dir: string,
+  manifest: Manifest,
+  options: SegmentOptions & { now: number },
+): Promise<Segment | undefined> {
+  const oldest = manifest.closed[0];
+  if (
+    oldest !== undefined &&
+    await logSize(dir, oldest.baseOffset) !== oldest.sizeBytes
+  ) {
+    return undefined;
+  }
+  let segment: Segment;
+  try {
+    ({ segment } = await Segment.recover(dir, manifest.activeBase, options));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  if (
+    segment.nextOffset !== segment.baseOffset &&
+    await logSize(dir, segment.nextOffset) !== undefined
+  ) {
+    await segment.close();
+    return undefined;
+  }
+  return segment;
+}
+
+/** The size of the log file of the segment at `baseOffset`, if it exists. */
+async function logSize(
+  dir: string,
+  baseOffset: number,
+): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(`${dir}/${segmentFileName(baseOffset, "log")}`))
+      .size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The base offsets of the segment log files in `dir`, sorted; removes
+ * index files whose log is gone. The listing is synchronous: it is a
+ * one-off at open, and on thousands of files a fraction of the cost of the
+ * asynchronous one.
+ */
+async function listSegments(dir: string): Promise<number[]> {
+  const logs: number[] = [];
+  const others: { name: string; baseOffset: number }[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    const parsed = parseSegmentFileName(entry.name);
+    if (parsed === undefined || !entry.isFile) continue;
+    if (parsed.kind === "log") logs.push(parsed.baseOffset);
+    else others.push({ name: entry.name, baseOffset: parsed.baseOffset });
+  }
+  logs.sort((a, b) => a - b);
+  const known = new Set(logs);
+  for (const orphan of others) {
+    if (!known.has(orphan.baseOffset)) {
+      await removeIfExists(`${dir}/${orphan.name}`);
+    }
+  }
+  return logs;
+}
+
+/**
  * The closed segments of a partition whose segment files start at `logs`
- * (sorted; the last is the active one): the manifest when it names exactly
- * these, else each log file statted (keeping timestamps the manifest knew)
- * and the manifest written again.
+ * (sorted; the last is the active one), each log file statted, keeping the
+ * timestamps a stale `manifest` knew; the manifest is written again.
  */
 async function closedSegments(
   dir: string,
   logs: readonly number[],
+  manifest: Manifest | undefined,
 ): Promise<ManifestEntry[]> {
-  const manifest = readManifest(dir);
-  const closed = logs.length - 1;
-  if (
-    manifest !== undefined && manifest.length === closed &&
-    manifest.every((entry, i) =>
-      entry.baseOffset === logs[i] && entry.nextOffset === logs[i + 1]
-    )
-  ) {
-    return manifest;
-  }
   const previous = new Map(
-    (manifest ?? []).map((entry) => [entry.baseOffset, entry]),
+    (manifest?.closed ?? []).map((entry) => [entry.baseOffset, entry]),
   );
-  const entries = await Promise.all(
-    logs.slice(0, closed).map(async (baseOffset, i) => {
+  const closed = await Promise.all(
+    logs.slice(0, -1).map(async (baseOffset, i) => {
       const nextOffset = logs[i + 1]!;
       const path = `${dir}/${segmentFileName(baseOffset, "log")}`;
       const known = previous.get(baseOffset);
@@ -431,7 +502,7 @@ async function closedSegments(
       };
     }),
   );
-  await writeManifest(dir, entries);
+  await writeManifest(dir, { closed, activeBase: logs.at(-1)! });
   await syncDir(dir);
-  return entries;
+  return closed;
 }

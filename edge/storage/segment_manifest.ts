@@ -1,20 +1,22 @@
 /**
- * The segment manifest of a partition: what opening needs to know about
- * each closed segment, so that an open neither stats nor reads the closed
- * segments and costs the same with ten of them or ten thousand. Closed
- * segments never change, so the manifest is rewritten only when the set of
- * segments does (a roll, a deleteBefore). It is a cache, never the truth:
- * an open trusts it only when it names exactly the closed segments the
- * directory holds, and otherwise sizes them from the filesystem and writes
- * it again.
+ * The segment manifest of a partition: the active segment's base offset
+ * and what opening needs to know about each closed segment, so that an open
+ * neither lists the directory nor stats or reads the closed segments, and
+ * costs the same with ten of them or ten thousand. Closed segments never
+ * change, so the manifest is rewritten only when the set of segments does
+ * (a roll, a deleteBefore), after the files change. It is a cache, never
+ * the truth: the partition store checks it against the files a crash
+ * between a file change and its manifest write can leave, and rebuilds it
+ * from the directory when it does not match.
  *
  * ```
  * file (big-endian)
  * offset size field
  *      0    4 magic         "ELSM"
  *      4    4 count         uint32  closed segments, oldest first
- *      8 32×n entries       see below
- *   8+32n   4 crc           uint32  CRC-32C of every byte before it
+ *      8    8 activeBase    int64   the active segment's baseOffset
+ *     16 32×n entries       see below
+ *  16+32n   4 crc           uint32  CRC-32C of every byte before it
  *
  * entry
  *      0    8 baseOffset    int64
@@ -32,6 +34,14 @@ import { writeAll } from "./_fs_util.ts";
 /** The manifest's file name in the partition directory. */
 export const MANIFEST_FILE = "segments.manifest";
 
+/** The segments of a partition, as the manifest holds them. */
+export interface Manifest {
+  /** Oldest first, each ending where the next begins. */
+  closed: ManifestEntry[];
+  /** The active segment's base offset, where the last closed one ends. */
+  activeBase: number;
+}
+
 /** What the manifest holds about one closed segment. */
 export interface ManifestEntry {
   baseOffset: number;
@@ -42,33 +52,32 @@ export interface ManifestEntry {
 }
 
 const MAGIC = 0x454c534d;
-const HEADER_BYTES = 8;
+const HEADER_BYTES = 16;
 const ENTRY_BYTES = 32;
 const UNKNOWN_TIMESTAMP = -(2n ** 63n);
 
 /**
- * Encodes closed segments' entries as a manifest file.
+ * Encodes a manifest file.
  *
  * @example Usage
  * ```ts
  * import { decodeManifest, encodeManifest } from "./segment_manifest.ts";
- * const entries = [
+ * const closed = [
  *   { baseOffset: 0, nextOffset: 10, sizeBytes: 900, maxTimestamp: 7 },
  * ];
- * console.assert(decodeManifest(encodeManifest(entries))?.length === 1);
+ * const bytes = encodeManifest({ closed, activeBase: 10 });
+ * console.assert(decodeManifest(bytes)?.activeBase === 10);
  * ```
  */
-export function encodeManifest(
-  entries: readonly ManifestEntry[],
-): Uint8Array {
-  const bytes = new Uint8Array(
-    HEADER_BYTES + entries.length * ENTRY_BYTES + 4,
-  );
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  const { closed, activeBase } = manifest;
+  const bytes = new Uint8Array(HEADER_BYTES + closed.length * ENTRY_BYTES + 4);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC);
-  view.setUint32(4, entries.length);
+  view.setUint32(4, closed.length);
+  view.setBigInt64(8, BigInt(activeBase));
   let at = HEADER_BYTES;
-  for (const entry of entries) {
+  for (const entry of closed) {
     view.setBigInt64(at, BigInt(entry.baseOffset));
     view.setBigInt64(at + 8, BigInt(entry.nextOffset));
     view.setBigInt64(at + 16, BigInt(entry.sizeBytes));
@@ -87,11 +96,9 @@ export function encodeManifest(
 /**
  * Decodes a manifest file, or returns undefined when its bytes are not a
  * whole, CRC-checked manifest of contiguous segments (oldest first, each
- * ending where the next begins).
+ * ending where the next begins, the last where the active one begins).
  */
-export function decodeManifest(
-  bytes: Uint8Array,
-): ManifestEntry[] | undefined {
+export function decodeManifest(bytes: Uint8Array): Manifest | undefined {
   if (bytes.length < HEADER_BYTES + 4) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const count = view.getUint32(4);
@@ -102,13 +109,15 @@ export function decodeManifest(
   ) {
     return undefined;
   }
-  const entries: ManifestEntry[] = [];
+  const activeBase = Number(view.getBigInt64(8));
+  if (!Number.isSafeInteger(activeBase) || activeBase < 0) return undefined;
+  const closed: ManifestEntry[] = [];
   for (let at = HEADER_BYTES; at < end; at += ENTRY_BYTES) {
     const baseOffset = Number(view.getBigInt64(at));
     const nextOffset = Number(view.getBigInt64(at + 8));
     const sizeBytes = Number(view.getBigInt64(at + 16));
     const timestamp = view.getBigInt64(at + 24);
-    const previous = entries.at(-1);
+    const previous = closed.at(-1);
     if (
       !Number.isSafeInteger(baseOffset) || !Number.isSafeInteger(nextOffset) ||
       baseOffset < 0 || nextOffset <= baseOffset || sizeBytes < 0 ||
@@ -117,7 +126,7 @@ export function decodeManifest(
     ) {
       return undefined;
     }
-    entries.push({
+    closed.push({
       baseOffset,
       nextOffset,
       sizeBytes,
@@ -126,7 +135,9 @@ export function decodeManifest(
         : Number(timestamp),
     });
   }
-  return entries;
+  const last = closed.at(-1);
+  if (last !== undefined && last.nextOffset !== activeBase) return undefined;
+  return { closed, activeBase };
 }
 
 /**
@@ -134,7 +145,7 @@ export function decodeManifest(
  * damaged. Synchronous: it is one small read, done once when a partition
  * opens.
  */
-export function readManifest(dir: string): ManifestEntry[] | undefined {
+export function readManifest(dir: string): Manifest | undefined {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(`${dir}/${MANIFEST_FILE}`);
@@ -151,7 +162,7 @@ export function readManifest(dir: string): ManifestEntry[] | undefined {
  */
 export async function writeManifest(
   dir: string,
-  entries: readonly ManifestEntry[],
+  manifest: Manifest,
 ): Promise<void> {
   const path = `${dir}/${MANIFEST_FILE}`;
   const temp = `${path}.tmp`;
@@ -161,7 +172,7 @@ export async function writeManifest(
     truncate: true,
   });
   try {
-    await writeAll(file, encodeManifest(entries));
+    await writeAll(file, encodeManifest(manifest));
     await file.sync();
   } finally {
     file.close();
