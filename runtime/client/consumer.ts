@@ -8,6 +8,9 @@
  * handed out, and commits cover only records whose handling is over (the
  * consumer asked for the next one, `commit()` was called, or the consumer
  * was closed). A crash or an expired session replays from the last commit.
+ * A revoked partition is given up once the record in hand is handled
+ * (waiting at most one heartbeat interval for it), so a handover repeats
+ * nothing unless handling one record takes longer than that.
  *
  * @module
  */
@@ -136,6 +139,7 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
   #closing: Promise<void> | undefined;
   #iterating = false;
   #inHand: { state: PartitionState; offset: number } | undefined;
+  #released: PromiseWithResolvers<void> | undefined;
   #nextAutoCommit = 0;
   #wake = Promise.withResolvers<"wake">();
 
@@ -255,6 +259,7 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
     if (revoked.length === 0 && assigned.length === 0) return;
     this.#wake.resolve("wake");
     if (options.commit && revoked.length > 0) {
+      await this.#handled(revoked);
       await this.#commitStates(revoked, { includeInHand: false }).catch(
         (error) => {
           if (!isMembershipLost(error)) throw error;
@@ -265,6 +270,31 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
       assigned: group(assigned),
       revoked: group(revoked),
     });
+  }
+
+  /**
+   * Waits until the record in hand, when it is from one of `states`, is
+   * handled, so the commit that precedes the handover covers it; at most
+   * one heartbeat interval, so the membership stays alive.
+   */
+  async #handled(states: readonly PartitionState[]): Promise<void> {
+    const inHand = this.#inHand;
+    if (inHand === undefined || !states.includes(inHand.state)) return;
+    this.#released ??= Promise.withResolvers();
+    const timeout = new AbortController();
+    const signal = AbortSignal.any([timeout.signal, this.#stop.signal]);
+    await Promise.race([
+      this.#released.promise,
+      this.#clock.sleep(this.#heartbeatIntervalMs, signal).catch(() => {}),
+    ]);
+    timeout.abort();
+  }
+
+  /** The record handed out last is handled: the user asked for the next one or stopped. */
+  #release(): void {
+    this.#inHand = undefined;
+    this.#released?.resolve();
+    this.#released = undefined;
   }
 
   /** The offset to commit for a partition: a record still being handled by the background is not yet consumed. */
@@ -440,7 +470,7 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
           state.position = record.offset + 1;
           this.#inHand = { state, offset: record.offset };
           yield { ...record, topic: state.topic };
-          this.#inHand = undefined;
+          this.#release();
         }
         if (complete && !state.revoked) {
           if (
@@ -451,7 +481,7 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
         await this.#maybeAutoCommit();
       }
     } finally {
-      this.#inHand = undefined;
+      this.#release();
       this.#iterating = false;
     }
   }
