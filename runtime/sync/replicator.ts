@@ -143,13 +143,20 @@ interface StreamState {
 
 /** One push of the window, in flight or answered. */
 interface InFlight {
-  firstOffset: number;
   lastOffset: number;
   dropped: number;
   answer: PushResult | undefined;
   failed: boolean;
   /** Resolves (never rejects) once the push is answered or failed. */
   settled: Promise<void>;
+}
+
+/** A body of batches to push, and the local offsets it covers. */
+interface Request {
+  body: Uint8Array;
+  lastOffset: number;
+  /** Records dropped unsynced just before it (the declared gap). */
+  dropped: number;
 }
 
 /** Why a drain stops sending: a failure to report or a rewind. */
@@ -559,9 +566,9 @@ export class Replicator {
             target = this.#partition(stream).highWatermark;
           }
           if (cursor >= target) break;
-          let request: InFlight | undefined;
+          let request;
           try {
-            request = await this.#send(stream, registration, cursor, halt);
+            request = await this.#nextRequest(stream, registration, cursor);
           } catch (err) {
             halt.failure ??= err;
             break;
@@ -570,7 +577,8 @@ export class Replicator {
             exhausted = true;
             break;
           }
-          window.push(request);
+          if (halted()) break;
+          window.push(this.#send(stream, registration, request, halt));
           cursor = request.lastOffset + 1;
         }
         if (window.length > 0) {
@@ -649,31 +657,33 @@ export class Replicator {
   }
 
   /**
-   * Sends the request starting at local offset `cursor`, or returns
-   * undefined when there is nothing to read there. Its outcome lands in the
-   * returned entry and, for an out-of-order answer or a failure, in `halt`.
+   * Pushes a request. Its outcome lands in the returned entry and, for an
+   * out-of-order answer or a failure, in `halt`.
    */
-  async #send(
+  #send(
     stream: StreamState,
     registration: Registration,
-    cursor: number,
+    request: Request,
     halt: Halt,
-  ): Promise<InFlight | undefined> {
-    const request = await this.#nextRequest(stream, registration, cursor);
-    if (request === undefined) return undefined;
+  ): InFlight {
     const entry: InFlight = {
-      firstOffset: request.firstOffset,
       lastOffset: request.lastOffset,
       dropped: request.dropped,
       answer: undefined,
       failed: false,
       settled: Promise.resolve(),
     };
-    entry.settled = this.#client.pushBatches(
-      registration.producerId,
-      request.body,
-      request.dropped > 0 ? { dropped: request.dropped } : {},
-    ).then(
+    let pushed: Promise<PushResult>;
+    try {
+      pushed = this.#client.pushBatches(
+        registration.producerId,
+        request.body,
+        request.dropped > 0 ? { dropped: request.dropped } : {},
+      );
+    } catch (err) {
+      pushed = Promise.reject(err);
+    }
+    entry.settled = pushed.then(
       (answer) => {
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
@@ -705,15 +715,7 @@ export class Replicator {
     stream: StreamState,
     registration: Registration,
     cursor: number,
-  ): Promise<
-    | {
-      body: Uint8Array;
-      firstOffset: number;
-      lastOffset: number;
-      dropped: number;
-    }
-    | undefined
-  > {
+  ): Promise<Request | undefined> {
     const partition = this.#partition(stream);
     let from = cursor;
     if (from < partition.logStartOffset) from = partition.logStartOffset;
@@ -764,7 +766,6 @@ export class Replicator {
     const firstOffset = kept[0]!.header.baseOffset;
     return {
       body,
-      firstOffset,
       lastOffset: batchLastOffset(kept.at(-1)!.header),
       dropped: firstOffset > cursor ? firstOffset - cursor : 0,
     };
