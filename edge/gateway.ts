@@ -32,7 +32,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   await Deno.mkdir(config.dataDir, { recursive: true });
   const nodeId = await loadNodeId(config.dataDir, config.nodeId);
   const holder: { replicator?: Replicator } = {};
-  const storage = await FsStorage.open(`${config.dataDir}/log`);
+  const storage = await FsStorage.open(
+    `${config.dataDir}/log`,
+    config.segmentBytes === undefined
+      ? {}
+      : { segmentBytes: config.segmentBytes },
+  );
   const log = await Log.open({
     storage,
     autoCreateTopics: true,

@@ -32,6 +32,8 @@ export const GatewayFileSchema = z.strictObject({
   topics: z.record(z.string(), TopicSchema).optional(),
   /** Synced records older than this are deleted (unsynced ones never). */
   syncedRetentionMs: z.number().int().min(-1).optional(),
+  /** Local segment size; budgets and retention delete whole segments. */
+  segmentBytes: z.number().int().positive().optional(),
   mqtt: z.strictObject({
     url: z.string().min(1),
     subscriptions: z.array(z.strictObject({
@@ -58,6 +60,8 @@ export interface GatewayConfig {
   syncTopics: string[] | undefined;
   topics: Record<string, Partial<TopicConfig>>;
   syncedRetentionMs: number;
+  /** Local segment size in bytes; the storage default when absent. */
+  segmentBytes?: number;
   mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
 }
 
@@ -128,6 +132,9 @@ export async function loadGatewayConfig(
       : file.syncTopics,
     topics,
     syncedRetentionMs: file.syncedRetentionMs ?? -1,
+    ...(file.segmentBytes === undefined
+      ? {}
+      : { segmentBytes: file.segmentBytes }),
     mqtt: file.mqtt,
   };
 }
