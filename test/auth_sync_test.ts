@@ -17,6 +17,7 @@ const TOKENS = [
   { token: "admin-secret", rights: { admin: true as const } },
   { token: "node-a-secret", rights: { nodeId: "a" } },
   { token: "node-b-secret", rights: { nodeId: "b" } },
+  { token: "producer-secret", rights: { produce: ["*"] } },
 ];
 
 async function withBroker(fn: (broker: Broker) => Promise<void>) {
@@ -122,6 +123,12 @@ Deno.test("sync auth: node-bound tokens, missing token, admin listing", async ()
     // A bound token sees its own node's streams only.
     assert.deepEqual((await a.listStreams()).map((s) => s.nodeId), ["a"]);
     await rejects(a.listStreams("b"), "FORBIDDEN");
+    // A token bound to no node lists devices' streams only as admin.
+    const producer = new EdgelogClient(broker.url, {
+      token: "producer-secret",
+      retry: { attempts: 1 },
+    });
+    await rejects(producer.listStreams(), "FORBIDDEN");
     const all = await admin.listStreams();
     assert.deepEqual(all.map((s) => s.nodeId).sort(), ["a", "b"]);
     assert.ok(all.every((s) => s.ackedOffset === 0 && s.droppedRecords === 0));

@@ -134,6 +134,10 @@ export function syncRoutes(
           ? principal.nodeId
           : undefined;
         const asked = c.req.query("nodeId");
+        // A token bound to no node sees every device's streams only as admin.
+        if (principal !== "open" && bound === undefined) {
+          authorize(c, { kind: "admin" });
+        }
         if (bound !== undefined && asked !== undefined && asked !== bound) {
           authorize(c, { kind: "sync", nodeId: asked });
         }
