@@ -13,7 +13,11 @@ import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
 import { Replicator, syncRetentionFloor } from "../runtime/sync/mod.ts";
-import { type GatewayConfig, loadGatewayConfig } from "./gateway/config.ts";
+import {
+  GATEWAY_USAGE,
+  type GatewayConfig,
+  loadGatewayConfig,
+} from "./gateway/config.ts";
 import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
 import { FsStorage } from "./storage/mod.ts";
@@ -122,11 +126,16 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(GATEWAY_USAGE);
+    Deno.exit(0);
+  }
   let config: GatewayConfig;
   try {
     config = await loadGatewayConfig(Deno.args);
   } catch (err) {
     console.error(`edgelog gateway: ${(err as Error).message}`);
+    console.error("Run 'deno task gateway --help' for the options.");
     Deno.exit(2);
   }
   const gateway = await startGateway(config);

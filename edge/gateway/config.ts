@@ -65,6 +65,23 @@ export interface GatewayConfig {
   mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
 }
 
+/** The gateway's `--help` text. */
+export const GATEWAY_USAGE =
+  `Usage: deno task gateway --upstream URL [--token T] [--topics a,b]
+       [--node-id ID] [--host H] [--port N] [--data DIR] [--config FILE]
+
+  --upstream URL  broker to sync to (required, here or in the config file)
+  --token T       bearer token for the upstream
+  --topics a,b    local topics to sync (default: every local topic)
+  --node-id ID    this device's id (default: generated once, kept in DIR)
+  --host H        address to listen on for local producers (default 127.0.0.1)
+  --port N        port, 0 for any free one (default 9093)
+  --data DIR      data directory (default ./gateway-data)
+  --config FILE   JSON config: the above plus per-topic disk budgets
+                  (topics.NAME.diskBudgetBytes, whenFull reject|dropOldest),
+                  syncedRetentionMs, segmentBytes and mqtt ingest
+  --help          this text`;
+
 /** Parses flags (and the file that --config names) into a config; throws Error with a message for the operator. */
 export async function loadGatewayConfig(
   args: readonly string[],
