@@ -556,13 +556,13 @@ export class Replicator {
       let cursor = stream.ackedOffset + 1;
       let rewinds = 0;
       let rewoundAt = stream.ackedOffset;
-      const window: InFlight[] = [];
+      const inFlight: InFlight[] = [];
       const halt: Halt = { failure: undefined, rewindTo: undefined };
       const halted = () =>
         halt.failure !== undefined || halt.rewindTo !== undefined;
       for (;;) {
         let exhausted = false;
-        while (window.length < this.#maxInFlight && !halted()) {
+        while (inFlight.length < this.#maxInFlight && !halted()) {
           if (follow && !this.#running) break;
           if (cursor >= target && follow) {
             target = this.#partition(stream).highWatermark;
@@ -580,15 +580,15 @@ export class Replicator {
             break;
           }
           if (halted()) break;
-          window.push(this.#send(stream, registration, request, halt));
+          inFlight.push(this.#send(stream, registration, request, halt));
           cursor = request.lastOffset + 1;
         }
-        if (window.length > 0) {
-          const open = window.filter((r) => !r.failed && !r.answer);
+        if (inFlight.length > 0) {
+          const open = inFlight.filter((r) => !r.failed && !r.answer);
           if (open.length > 0) await Promise.race(open.map((r) => r.settled));
-          this.#advance(stream, window);
-          if (halted() && window.every((r) => r.failed || r.answer)) {
-            window.length = 0;
+          this.#advance(stream, inFlight);
+          if (halted() && inFlight.every((r) => r.failed || r.answer)) {
+            inFlight.length = 0;
           }
           continue;
         }
@@ -622,9 +622,9 @@ export class Replicator {
    * offset order, and removes them: an answer behind a request still in
    * flight (or failed) waits, so the durable ack never passes a hole.
    */
-  #advance(stream: StreamState, window: InFlight[]): void {
-    while (window[0]?.answer !== undefined) {
-      const request = window.shift()!;
+  #advance(stream: StreamState, inFlight: InFlight[]): void {
+    while (inFlight[0]?.answer !== undefined) {
+      const request = inFlight.shift()!;
       const answer = request.answer!;
       if (request.dropped > 0 && answer.ackedOffset >= request.lastOffset) {
         stream.droppedRecords += request.dropped;
