@@ -1,0 +1,156 @@
+/**
+ * Browser → broker sync throughput: the demo page (headless Chromium)
+ * buffers 100 000 records offline in IndexedDB, the network returns, and
+ * the clock runs until the broker holds them all. In the same run, Deno
+ * pushes the very same batches (read back from the broker, producer fields
+ * cleared) with binary produce, in requests of the same size and
+ * pipelining, for the ratio.
+ *
+ * Run: `deno run --allow-all bench/browser_sync_bench.ts [records]`.
+ * Both sides use one in-process broker (fsync "never", temp directory), so
+ * the numbers compare the two clients, not the disk.
+ *
+ * @module
+ */
+
+import { EdgelogClient } from "../runtime/client/client.ts";
+import {
+  lastOffset,
+  readBatchHeader,
+  setProducer,
+} from "../runtime/format/batch_header.ts";
+import {
+  CHROMIUM_MISSING,
+  chromiumAvailable,
+  launchChromium,
+} from "../test/browser/chromium.ts";
+import {
+  brokerCount,
+  openDemo,
+  startDemoBroker,
+  waitForBrokerCount,
+} from "../test/browser/demo_broker.ts";
+
+const RECORDS = Number(Deno.args[0] ?? 100_000);
+const PER_PRODUCE = 1000;
+/** The replicator's defaults: 1 MiB per request, 3 in flight. */
+const REQUEST_BYTES = 1 << 20;
+const IN_FLIGHT = 3;
+
+async function browserSync(
+  url: string,
+  broker: Awaited<ReturnType<typeof startDemoBroker>>,
+): Promise<number> {
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(300_000);
+    await openDemo(page, `${url}/demo/?name=bench`);
+    await page.waitForFunction(async () =>
+      // deno-lint-ignore no-explicit-any
+      (await (globalThis as any).edgelogDemo.log.sync.status()).online
+    );
+    await context.setOffline(true);
+    await page.evaluate(async ({ total, per }) => {
+      // deno-lint-ignore no-explicit-any
+      const { log } = (globalThis as any).edgelogDemo;
+      const pad = "r".repeat(64);
+      for (let at = 0; at < total; at += per) {
+        const records = Array.from(
+          { length: Math.min(per, total - at) },
+          (_, i) => ({ key: "bench", value: { seq: at + i, pad } }),
+        );
+        await log.produce("readings", records);
+      }
+    }, { total: RECORDS, per: PER_PRODUCE });
+    const started = performance.now();
+    await context.setOffline(false);
+    await waitForBrokerCount(broker, "readings", RECORDS, 300_000);
+    return performance.now() - started;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Pushes the broker's own batches of `readings` into `copy` by binary produce. */
+async function denoPush(
+  url: string,
+  broker: Awaited<ReturnType<typeof startDemoBroker>>,
+): Promise<number> {
+  const requests: Uint8Array[] = [];
+  const partition = broker.log.partition("readings", 0);
+  let offset = partition.logStartOffset;
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      body.set(p, at);
+      at += p.length;
+    }
+    requests.push(body);
+    parts = [];
+    size = 0;
+  };
+  while (offset < partition.highWatermark) {
+    for (const batch of await partition.readBatches(offset, REQUEST_BYTES)) {
+      if (size + batch.length > REQUEST_BYTES) flush();
+      const copy = batch.slice();
+      setProducer(copy, -1, -1, -1);
+      parts.push(copy);
+      size += batch.length;
+      offset = lastOffset(readBatchHeader(batch)) + 1;
+    }
+  }
+  flush();
+  await broker.log.createTopic("copy");
+  const client = new EdgelogClient(url, { retry: { attempts: 1 } });
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < requests.length) {
+        await client.produceBatches("copy", 0, requests[next++]!);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  if (brokerCount(broker, "copy") !== RECORDS) {
+    throw new Error(`Deno pushed ${brokerCount(broker, "copy")} records`);
+  }
+  return elapsed;
+}
+
+if (import.meta.main) {
+  if (!chromiumAvailable()) {
+    console.error(CHROMIUM_MISSING);
+    Deno.exit(0);
+  }
+  const broker = await startDemoBroker();
+  try {
+    const browserMs = await browserSync(broker.url, broker);
+    const denoMs = await denoPush(broker.url, broker);
+    const rate = (ms: number) => Math.round(RECORDS / (ms / 1000));
+    console.log(
+      `| client | records | seconds | records/s |\n| --- | ---: | ---: | ---: |`,
+    );
+    console.log(
+      `| Chromium SDK sync (IndexedDB → broker) | ${RECORDS} | ${
+        (browserMs / 1000).toFixed(2)
+      } | ${rate(browserMs)} |`,
+    );
+    console.log(
+      `| Deno binary produce (same batches) | ${RECORDS} | ${
+        (denoMs / 1000).toFixed(2)
+      } | ${rate(denoMs)} |`,
+    );
+    console.log(
+      `browser/Deno throughput ratio: ${(denoMs / browserMs).toFixed(2)}`,
+    );
+  } finally {
+    await broker.close();
+  }
+}
