@@ -23,6 +23,7 @@ import {
 } from "../format/batch_header.ts";
 import { decodeBatch, encodeBatch } from "../format/record_batch.ts";
 import type { MetaStore } from "../log/storage.ts";
+import { BacklogBytes } from "./backlog_bytes.ts";
 import { backoffDelay } from "./backoff.ts";
 import { sequenceForOffset } from "./sequence.ts";
 import type { PushResult, Registration } from "./stream_registry.ts";
@@ -34,14 +35,21 @@ export interface ReplicatorPartition {
   readBatches(offset: number, maxBytes: number): Promise<Uint8Array[]>;
 }
 
+/** An acknowledged local append, as the Log reports it (offsets inclusive). */
+export interface ReplicatorAppend {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  lastOffset: number;
+  bytes: number;
+}
+
 /** The parts of the local log the replicator uses (a Log). */
 export interface ReplicatorLog {
   readonly meta: MetaStore;
   listTopics(): { name: string; partitions: number }[];
   partition(topic: string, partition: number): ReplicatorPartition;
-  onAppend(
-    listener: (event: { topic: string; partition: number }) => void,
-  ): () => void;
+  onAppend(listener: (event: ReplicatorAppend) => void): () => void;
 }
 
 /** The upstream calls the replicator makes (an EdgelogClient). */
@@ -105,6 +113,12 @@ export interface StreamStatus {
   droppedRecords: number;
   /** Stopped for good because a newer replicator took the stream over. */
   fenced: boolean;
+  /**
+   * Bytes of the local batches after `ackedOffset` (as stored, before any
+   * sync compression); null while they are being measured. See
+   * {@linkcode Replicator.measureLag}.
+   */
+  lagBytes: number | null;
 }
 
 /** PROTOCOL.md's GET /v1/sync/status body, less `upstream`. */
@@ -141,6 +155,9 @@ interface StreamState {
   gzipPays: boolean | undefined;
   sampledBytes: number;
   sampledGzipBytes: number;
+  /** Sizes of the unsynced batches, once measured. */
+  backlog: BacklogBytes | undefined;
+  measuring: Promise<void> | undefined;
 }
 
 /** One push of the window, in flight or answered. */
@@ -326,6 +343,8 @@ export class Replicator {
         gzipPays: undefined,
         sampledBytes: 0,
         sampledGzipBytes: 0,
+        backlog: undefined,
+        measuring: undefined,
       };
       created.loaded = this.#meta.get(metaKey(topic, partition)).then(
         (saved) => {
@@ -355,6 +374,7 @@ export class Replicator {
     this.#unsubscribe = this.#log.onAppend((event) => {
       if (!this.syncs(event.topic)) return;
       const stream = this.#stream(event.topic, event.partition);
+      stream.backlog?.add(event.baseOffset, event.lastOffset, event.bytes);
       stream.wake?.();
     });
     for (const stream of this.#discover()) this.#runStream(stream);
@@ -409,10 +429,15 @@ export class Replicator {
     );
   }
 
-  /** Per-stream progress, PROTOCOL.md's status shape. */
+  /**
+   * Per-stream progress, PROTOCOL.md's status shape. A stream's `lagBytes`
+   * is null until its unsynced batches were measured once; asking starts
+   * that (see {@linkcode measureLag}).
+   */
   status(): ReplicatorStatus {
     const streams = [...this.#streams.values()].map((s) => {
-      const hw = this.#log.partition(s.topic, s.sourcePartition).highWatermark;
+      const partition = this.#partition(s);
+      const hw = partition.highWatermark;
       return {
         topic: s.topic,
         sourcePartition: s.sourcePartition,
@@ -423,6 +448,7 @@ export class Replicator {
         lastError: s.lastError,
         droppedRecords: s.droppedRecords,
         fenced: s.fenced,
+        lagBytes: this.#lagBytes(s, partition),
       };
     });
     return {
@@ -435,6 +461,77 @@ export class Replicator {
           : 1
       ),
     };
+  }
+
+  /**
+   * Measures the bytes of every stream's unsynced batches, so that
+   * status() reports `lagBytes` at once afterwards. A stream's first
+   * measure reads its unsynced batches once (their sizes, in pages of
+   * maxBatchBytes); after that the ledger is kept by the replicator's
+   * append events, cut by acks and by records dropped before the log
+   * start, and read again only for appends it did not see (before start(),
+   * or while stopped). Costs 24 bytes of memory per unsynced append.
+   */
+  async measureLag(): Promise<void> {
+    await Promise.all(this.#discover().map((s) => this.#measure(s)));
+  }
+
+  #measure(stream: StreamState): Promise<void> {
+    stream.measuring ??= this.#measureNow(stream).finally(() => {
+      stream.measuring = undefined;
+    });
+    return stream.measuring;
+  }
+
+  async #measureNow(stream: StreamState): Promise<void> {
+    await stream.loaded;
+    const partition = this.#partition(stream);
+    for (;;) {
+      const backlog = this.#trimmedBacklog(stream, partition);
+      if (backlog.end >= partition.highWatermark) return;
+      const batches = await partition.readBatches(
+        backlog.end,
+        this.#maxBatchBytes,
+      );
+      if (stream.backlog !== backlog) continue;
+      for (const batch of batches) {
+        const header = readBatchHeader(batch);
+        backlog.add(header.baseOffset, batchLastOffset(header), batch.length);
+      }
+    }
+  }
+
+  /**
+   * The stream's ledger cut to what is still unsynced; a new one when
+   * there is none yet or the ack moved back (a registration said the
+   * upstream holds less than this device thought).
+   */
+  #trimmedBacklog(
+    stream: StreamState,
+    partition: ReplicatorPartition,
+  ): BacklogBytes {
+    const floor = Math.max(stream.ackedOffset + 1, partition.logStartOffset);
+    let backlog = stream.backlog;
+    if (backlog === undefined || backlog.start > floor) {
+      backlog = new BacklogBytes(floor);
+      stream.backlog = backlog;
+    }
+    backlog.trimThrough(floor - 1);
+    return backlog;
+  }
+
+  #lagBytes(
+    stream: StreamState,
+    partition: ReplicatorPartition,
+  ): number | null {
+    const backlog = stream.backlog === undefined
+      ? undefined
+      : this.#trimmedBacklog(stream, partition);
+    if (backlog !== undefined && backlog.end >= partition.highWatermark) {
+      return backlog.bytes;
+    }
+    this.#measure(stream).catch(() => undefined);
+    return null;
   }
 
   #runStream(stream: StreamState): void {

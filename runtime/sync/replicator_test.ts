@@ -7,9 +7,9 @@ import {
   splitBatches,
 } from "../format/batch_header.ts";
 import { decodeBatches } from "../format/record_batch.ts";
+import { Log } from "../log/log.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
-import type { LogRecord } from "../log/types.ts";
-import { centralLog, localLog } from "./_test_logs.ts";
+import type { LogRecord, RecordInput } from "../log/types.ts";
 import { Replicator, type SyncUpstream } from "./replicator.ts";
 import { type PushResult, StreamRegistry } from "./stream_registry.ts";
 
@@ -24,14 +24,40 @@ function records(from: number, count: number) {
   }));
 }
 
-async function centralRecords(
-  log: Awaited<ReturnType<typeof centralLog>>,
+/** A log over `storage` holding topic "events" of `partitions` partitions. */
+async function eventsLog(
+  storage: MemoryStorage,
+  partitions: number,
+): Promise<Log> {
+  const log = await Log.open({ storage });
+  await log.createTopic("events", { partitions });
+  return log;
+}
+
+async function append(
+  log: Log,
   partition: number,
-): Promise<LogRecord[]> {
+  input: RecordInput[],
+): Promise<void> {
+  await log.partition("events", partition).appendRecords(input);
+}
+
+/** Drops a device's records before `offset` unsynced, as a full budget does. */
+async function dropBefore(
+  storage: MemoryStorage,
+  partition: number,
+  offset: number,
+): Promise<void> {
+  const store = await storage.openPartition("events", partition);
+  await store.deleteBefore(offset);
+  await store.close();
+}
+
+async function allRecords(log: Log, partition: number): Promise<LogRecord[]> {
   const p = log.partition("events", partition);
   const out: LogRecord[] = [];
-  if (p.highWatermark === 0) return out;
-  for (const batch of await p.readBatches(0, 1 << 30)) {
+  if (p.highWatermark === p.logStartOffset) return out;
+  for (const batch of await p.readBatches(p.logStartOffset, 1 << 30)) {
     for (const decoded of await decodeBatches(batch)) {
       out.push(...decoded.records);
     }
@@ -52,10 +78,10 @@ function assertSameRecords(central: LogRecord[], local: LogRecord[]) {
 
 async function setup() {
   const broker = new MemoryStorage();
-  const central = await centralLog(broker);
+  const central = await eventsLog(broker, 3);
   const registry = await StreamRegistry.open(central);
   const device = new MemoryStorage();
-  const local = await localLog(device);
+  const local = await eventsLog(device, 2);
   const sent: { producerId: number; dropped: number | undefined }[] = [];
   const upstream: SyncUpstream = {
     registerStream: (n, t, p) => registry.register(n, t, p),
@@ -69,9 +95,9 @@ async function setup() {
 
 Deno.test("syncOnce replicates every stream exactly once and records the ack", async () => {
   const { central, registry, local, upstream } = await setup();
-  await local.append(0, records(0, 5));
-  await local.append(0, records(5, 3));
-  await local.append(1, records(100, 2));
+  await append(local, 0, records(0, 5));
+  await append(local, 0, records(5, 3));
+  await append(local, 1, records(100, 2));
   const replicator = new Replicator({
     log: local,
     client: upstream,
@@ -85,8 +111,8 @@ Deno.test("syncOnce replicates every stream exactly once and records the ack", a
   for (const p of [0, 1]) {
     const stream = registry.list().find((s) => s.sourcePartition === p)!;
     assertSameRecords(
-      await centralRecords(central, stream.partition),
-      await local.records(p),
+      await allRecords(central, stream.partition),
+      await allRecords(local, p),
     );
   }
   const status = replicator.status();
@@ -105,7 +131,7 @@ Deno.test("syncOnce replicates every stream exactly once and records the ack", a
 
 Deno.test("sent batches are copies: the local log's bytes are never changed", async () => {
   const { local, upstream } = await setup();
-  await local.append(0, records(0, 3));
+  await append(local, 0, records(0, 3));
   const before = (await local.partition("events", 0).readBatches(0, 1 << 20))
     .map((b) => b.slice());
   await new Replicator({ log: local, client: upstream, nodeId: "d" })
@@ -139,7 +165,7 @@ Deno.test("lost requests, lost answers and reordering never duplicate or lose a 
     maxBatchBytes: 1,
     maxInFlight: 4,
   });
-  for (let i = 0; i < 40; i++) await local.append(0, records(i * 3, 3));
+  for (let i = 0; i < 40; i++) await append(local, 0, records(i * 3, 3));
   let rounds = 0;
   for (; rounds < 500; rounds++) {
     try {
@@ -153,8 +179,8 @@ Deno.test("lost requests, lost answers and reordering never duplicate or lose a 
   const stream = registry.list()[0]!;
   assert.equal(stream.ackedOffset, 119);
   assertSameRecords(
-    await centralRecords(central, stream.partition),
-    await local.records(0),
+    await allRecords(central, stream.partition),
+    await allRecords(local, 0),
   );
 });
 
@@ -186,7 +212,7 @@ Deno.test("the background loop backs off on errors, resumes on notifyOnline and 
   });
   const errors: unknown[] = [];
   replicator.on("error", (e) => errors.push(e.error));
-  await local.append(0, records(0, 3));
+  await append(local, 0, records(0, 3));
   replicator.start();
   while (errors.length < 1) await new Promise((r) => setTimeout(r, 1));
   assert.equal(replicator.status().online, false);
@@ -198,25 +224,25 @@ Deno.test("the background loop backs off on errors, resumes on notifyOnline and 
     await new Promise((r) => setTimeout(r, 1));
   }
   assert.ok(calls > callsBefore);
-  await local.append(0, records(3, 2));
+  await append(local, 0, records(3, 2));
   await acked;
   await replicator.stop();
   const stream = registry.list()[0]!;
   assertSameRecords(
-    await centralRecords(central, stream.partition),
-    await local.records(0),
+    await allRecords(central, stream.partition),
+    await allRecords(local, 0),
   );
 });
 
 Deno.test("a second replicator of the same stream fences the first", async () => {
   const { central, registry, local, upstream } = await setup();
-  await local.append(0, records(0, 2));
+  await append(local, 0, records(0, 2));
   const first = new Replicator({ log: local, client: upstream, nodeId: "d" });
   await first.syncOnce();
   const second = new Replicator({ log: local, client: upstream, nodeId: "d" });
-  await local.append(0, records(2, 2));
+  await append(local, 0, records(2, 2));
   await second.syncOnce();
-  await local.append(0, records(4, 1));
+  await append(local, 0, records(4, 1));
   const fenced: unknown[] = [];
   first.on("fenced", (e) => fenced.push(e));
   await assert.rejects(() => first.syncOnce(), /fenced/);
@@ -225,31 +251,31 @@ Deno.test("a second replicator of the same stream fences the first", async () =>
   await second.syncOnce();
   const stream = registry.list().find((s) => s.sourcePartition === 0)!;
   assertSameRecords(
-    await centralRecords(central, stream.partition),
-    await local.records(0),
+    await allRecords(central, stream.partition),
+    await allRecords(local, 0),
   );
 });
 
 Deno.test("records dropped before sync are declared as the exact gap", async () => {
-  const { central, registry, local, upstream, sent } = await setup();
+  const { central, registry, device, local, upstream, sent } = await setup();
   const replicator = new Replicator({
     log: local,
     client: upstream,
     nodeId: "d",
   });
-  await local.append(0, records(0, 2));
+  await append(local, 0, records(0, 2));
   await replicator.syncOnce();
-  await local.append(0, records(2, 3));
-  await local.append(0, records(5, 2));
-  await local.append(0, records(7, 1));
-  await local.dropBefore(0, 7);
+  await append(local, 0, records(2, 3));
+  await append(local, 0, records(5, 2));
+  await append(local, 0, records(7, 1));
+  await dropBefore(device, 0, 7);
   await replicator.syncOnce();
   const stream = registry.list().find((s) => s.sourcePartition === 0)!;
   assert.equal(stream.droppedRecords, 5);
   assert.equal(stream.ackedOffset, 7);
   assert.ok(sent.some((s) => s.dropped === 5));
   assert.equal(replicator.status().streams[0]!.droppedRecords, 5);
-  const got = await centralRecords(central, stream.partition);
+  const got = await allRecords(central, stream.partition);
   assert.deepEqual(
     got.map((r) => new TextDecoder().decode(r.value!)),
     ["v0", "v1", "v7"],
@@ -311,7 +337,7 @@ function settle(): Promise<void> {
 
 Deno.test("maxInFlight 3 keeps three pushes outstanding and the ack never passes a hole", async () => {
   const { local } = await setup();
-  for (let i = 0; i < 6; i++) await local.append(0, records(i * 2, 2));
+  for (let i = 0; i < 6; i++) await append(local, 0, records(i * 2, 2));
   const { upstream, held, pushes } = holdingUpstream();
   const replicator = new Replicator({
     log: local,
@@ -365,7 +391,7 @@ Deno.test("maxInFlight 3 keeps three pushes outstanding and the ack never passes
 
 Deno.test("pushes that reach the upstream in reverse order are rewound and sent again, each record once", async () => {
   const { central, registry, local, upstream } = await setup();
-  for (let i = 0; i < 9; i++) await local.append(0, records(i * 2, 2));
+  for (let i = 0; i < 9; i++) await append(local, 0, records(i * 2, 2));
   const queued: (() => void)[] = [];
   const refused: number[] = [];
   let arrived: () => void = () => {};
@@ -405,7 +431,83 @@ Deno.test("pushes that reach the upstream in reverse order are rewound and sent 
   const stream = registry.list()[0]!;
   assert.equal(stream.ackedOffset, 17);
   assertSameRecords(
-    await centralRecords(central, stream.partition),
-    await local.records(0),
+    await allRecords(central, stream.partition),
+    await allRecords(local, 0),
   );
+});
+
+Deno.test("lagBytes is the stored size of the local batches after the ack", async () => {
+  const { local, upstream } = await setup();
+  await append(local, 0, records(0, 3));
+  await append(local, 0, records(3, 2));
+  await append(local, 0, records(5, 4));
+  await append(local, 1, records(100, 1));
+  const sizes = async (p: number) =>
+    (await local.partition("events", p).readBatches(0, 1 << 20)).map((b) =>
+      b.length
+    );
+  const [b0, b1, b2] = await sizes(0);
+  const [c0] = await sizes(1);
+  const clock = new ManualClock(0);
+  let pushes = 0;
+  let offline = false;
+  const flaky: SyncUpstream = {
+    registerStream: (n, t, p) => upstream.registerStream(n, t, p),
+    pushBatches(id, bytes, options) {
+      if (offline || ++pushes > 1) {
+        return Promise.reject(new TypeError("offline"));
+      }
+      return upstream.pushBatches(id, bytes, options);
+    },
+  };
+  const replicator = new Replicator({
+    log: local,
+    client: flaky,
+    nodeId: "d",
+    clock,
+    maxBatchBytes: 1,
+    maxInFlight: 1,
+  });
+  const lag = () =>
+    replicator.status().streams.map((s) => [s.lagRecords, s.lagBytes]);
+
+  await replicator.measureLag();
+  assert.deepEqual(lag(), [[9, b0! + b1! + b2!], [1, c0!]]);
+
+  await assert.rejects(() => replicator.syncOnce(), /offline/);
+  assert.deepEqual(
+    replicator.status().streams.map((s) => s.ackedOffset),
+    [2, -1],
+    "one push went through",
+  );
+  assert.deepEqual(lag(), [[6, b1! + b2!], [1, c0!]]);
+
+  await append(local, 1, records(101, 2));
+  assert.equal(replicator.status().streams[1]!.lagBytes, null, "not seen yet");
+  await replicator.measureLag();
+  const [d1] = (await local.partition("events", 1).readBatches(1, 1 << 20))
+    .map((b) => b.length);
+  const p1Lag = () => replicator.status().streams[1]!.lagBytes;
+  assert.equal(p1Lag(), c0! + d1!);
+
+  offline = true;
+  const failed = new Promise<void>((resolve) =>
+    replicator.on("error", () => resolve())
+  );
+  replicator.start();
+  await failed;
+  await append(local, 1, records(103, 1));
+  const [e1] = (await local.partition("events", 1).readBatches(3, 1 << 20))
+    .map((b) => b.length);
+  assert.equal(
+    p1Lag(),
+    c0! + d1! + e1!,
+    "appends are followed",
+  );
+  await replicator.stop();
+
+  offline = false;
+  pushes = -100;
+  await replicator.syncOnce();
+  assert.deepEqual(lag(), [[0, 0], [0, 0]]);
 });

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { EdgelogError } from "../errors.ts";
 import { setProducer } from "../format/batch_header.ts";
 import { encodeBatch } from "../format/record_batch.ts";
+import { Log } from "../log/log.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
-import { centralLog } from "./_test_logs.ts";
 import { sequenceForOffset } from "./sequence.ts";
 import { StreamRegistry } from "./stream_registry.ts";
 
@@ -22,6 +22,13 @@ async function deviceBatch(
   const batch = await encodeBatch(records, { baseOffset: base });
   setProducer(batch, producerId, epoch, sequenceForOffset(base));
   return batch;
+}
+
+/** A central log over `storage` holding topic "events" of 3 partitions. */
+async function centralLog(storage: MemoryStorage): Promise<Log> {
+  const log = await Log.open({ storage });
+  await log.createTopic("events", { partitions: 3 });
+  return log;
 }
 
 function rejectsWith(code: string, extra: Record<string, unknown> = {}) {
@@ -128,7 +135,8 @@ Deno.test("concurrent pushes of one stream are serialized: nothing is appended t
 
 Deno.test("a crash after the append and before the snapshot never causes a duplicate", async () => {
   const storage = new MemoryStorage();
-  const registry = await StreamRegistry.open(await centralLog(storage), {
+  const log = await centralLog(storage);
+  const registry = await StreamRegistry.open(log, {
     snapshotIntervalMs: 60_000,
   });
   const { producerId, partition } = await registry.register("n", "events", 2);
@@ -140,8 +148,7 @@ Deno.test("a crash after the append and before the snapshot never causes a dupli
   await registry.push(producerId, b2.slice(), { dropped: 2 });
   // "Crash": the in-memory registry is gone; meta still holds the snapshot
   // taken at registration (ackedOffset -1), the log holds all three batches.
-  const reopened = await StreamRegistry.open(await centralLog(storage));
-  const log = await centralLog(storage);
+  const reopened = await StreamRegistry.open(log);
   assert.equal(reopened.stream(producerId).ackedOffset, 7);
   assert.equal(reopened.stream(producerId).droppedRecords, 2);
   const again = await reopened.push(producerId, b1.slice());
