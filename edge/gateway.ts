@@ -12,6 +12,7 @@ import { EdgelogClient } from "../runtime/client/mod.ts";
 import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
+import { Metrics } from "../runtime/server/metrics.ts";
 import { Replicator, syncRetentionFloor } from "../runtime/sync/mod.ts";
 import {
   GATEWAY_USAGE,
@@ -20,6 +21,7 @@ import {
 } from "./gateway/config.ts";
 import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
+import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running gateway. */
@@ -28,6 +30,8 @@ export interface Gateway {
   nodeId: string;
   replicator: Replicator;
   log: Log;
+  /** The node's counters, shared by its API and its replication. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -70,9 +74,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     ...(config.token === undefined ? {} : { token: config.token }),
     retry: { attempts: 1 },
   });
+  const metrics = new Metrics();
   const active = new Replicator({
     log,
-    client,
+    client: countingUpstream(client, metrics),
     nodeId,
     ...(config.syncTopics === undefined ? {} : { topics: config.syncTopics }),
   });
@@ -81,6 +86,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const app = createApp({
     log,
     groups,
+    metrics,
     pages: NODE_PAGES,
     signal: shutdown.signal,
     extraRoutes: (app) => {
@@ -94,8 +100,16 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     hostname: config.host,
     port: config.port,
     onListen: () => {},
-  }, app.fetch);
+  }, async (request) => {
+    const response = await app.fetch(request);
+    return isMetricsScrape(request, response)
+      ? withSyncMetrics(response, config.upstream, active)
+      : response;
+  });
   active.start();
+  active.measureLag().catch((err) =>
+    console.error("edgelog gateway: cannot measure the sync lag", err)
+  );
   const retention = setInterval(() => {
     log.enforceRetention().catch((err) =>
       console.error("edgelog gateway: retention failed", err)
@@ -114,6 +128,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     nodeId,
     replicator: active,
     log,
+    metrics,
     async close() {
       clearInterval(retention);
       await mqtt?.close();
@@ -123,6 +138,28 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       await log.close();
     },
   };
+}
+
+function isMetricsScrape(request: Request, response: Response): boolean {
+  return request.method === "GET" && response.status === 200 &&
+    new URL(request.url).pathname === "/metrics";
+}
+
+/**
+ * The node's /metrics answer with the replication series after it: the
+ * shared app renders the log, groups and request series, the replicator's
+ * status is only known here.
+ */
+async function withSyncMetrics(
+  response: Response,
+  upstream: string,
+  replicator: Replicator,
+): Promise<Response> {
+  const text = await response.text() +
+    renderSyncMetrics(upstream, replicator.status());
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(text, { status: 200, headers });
 }
 
 if (import.meta.main) {
