@@ -15,6 +15,7 @@ import { Metrics } from "../runtime/server/metrics.ts";
 import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
 import { demoRoutes } from "./demo_routes.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
+import { KafkaMirror } from "./kafka/mirror.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running broker. */
@@ -27,6 +28,8 @@ export interface Broker {
   log: Log;
   groups: GroupCoordinator;
   metrics: Metrics;
+  /** The mirror into Apache Kafka, when `kafkaMirror` is configured. */
+  kafkaMirror?: KafkaMirror;
   /**
    * Stops listening (ending long polls and streams, waiting for other
    * requests in flight), then flushes and closes the registry, log and
@@ -117,6 +120,8 @@ export async function startBroker(
       ...(tls ?? {}),
     }, app.fetch);
     const port = server.addr.port;
+    const mirror = config.kafkaMirror &&
+      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
 
     const retention = setInterval(() => {
       groups.expireMembers();
@@ -133,6 +138,7 @@ export async function startBroker(
         shutdown.abort();
         await listening.shutdown();
         await streams.flush();
+        await mirror?.close();
         await log.close();
       })();
     return {
@@ -142,6 +148,7 @@ export async function startBroker(
       log,
       groups,
       metrics,
+      ...(mirror ? { kafkaMirror: mirror } : {}),
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import type { AuthConfig, TokenRights } from "../runtime/server/auth.ts";
 import type { TopicConfig } from "../runtime/log/types.ts";
+import type { KafkaMirrorOptions } from "./kafka/mirror.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
 
 /** A configuration mistake, reported to the operator as is. */
@@ -55,6 +56,13 @@ export const ConfigFileSchema = z.strictObject({
     keyFile: z.string().min(1),
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
+  kafkaMirror: z.strictObject({
+    bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
+    topics: z.array(z.string().min(1)),
+    maxInFlight: z.number().int().min(1).max(5).optional(),
+    createTopics: z.boolean().optional(),
+    replicationFactor: z.number().int().min(-1).optional(),
+  }).optional(),
 });
 
 /** A config file as written. */
@@ -73,7 +81,19 @@ export interface BrokerConfig {
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
+  /** Mirror these topics into Apache Kafka (edge/kafka). */
+  kafkaMirror?: KafkaMirrorConfig;
 }
+
+/** The `kafkaMirror` config section. */
+export type KafkaMirrorConfig = Pick<
+  KafkaMirrorOptions,
+  | "bootstrap"
+  | "topics"
+  | "maxInFlight"
+  | "createTopics"
+  | "replicationFactor"
+>;
 
 /** The defaults PROTOCOL.md fixes, and the rest. */
 export const DEFAULT_CONFIG: BrokerConfig = {
@@ -105,7 +125,8 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, tokens, tls, retentionCheckMs
+                 autoCreateTopics, maxBodyBytes, tokens, tls, retentionCheckMs,
+                 kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -216,6 +237,9 @@ export async function loadConfig(
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;
+  }
+  if (file.kafkaMirror !== undefined) {
+    config.kafkaMirror = dropUndefined(file.kafkaMirror) as KafkaMirrorConfig;
   }
 
   const envHost = env("EDGELOG_HOST");
