@@ -196,6 +196,34 @@ Deno.test({
       assert.equal(seen.length, expected.length);
       assert.deepEqual(seen, expected);
       await broker.close();
+
+      // A broker that did not write the Kafka topic refuses to add to it.
+      const otherDir = await Deno.makeTempDir({ prefix: "edgelog-mirror-" });
+      const other = await startBroker({ ...config, dataDir: otherDir });
+      try {
+        await other.log.createTopic(TOPIC, { partitions: PARTITIONS });
+        await produce(other, 4);
+        let errors: (string | null)[] = [];
+        for (let i = 0; i < 200; i++) {
+          errors = other.kafkaMirror!.status().map((s) => s.error);
+          if (errors.length === PARTITIONS && errors.every((e) => e !== null)) {
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        for (const error of errors) {
+          assert.match(
+            error ?? "",
+            /already holds \d+ records this broker did not mirror/,
+          );
+        }
+        assert.ok(
+          other.kafkaMirror!.status().every((s) => s.mirroredOffset === 0),
+        );
+      } finally {
+        await other.close();
+        await Deno.remove(otherDir, { recursive: true }).catch(() => {});
+      }
     } finally {
       await kafka.stop();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
