@@ -46,7 +46,7 @@ async function browserSync(
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(300_000);
-    await openDemo(page, `${url}/demo/?name=bench`);
+    await openDemo(page, `${url}/demo/?name=bench&budgetMiB=0`);
     await page.waitForFunction(async () =>
       // deno-lint-ignore no-explicit-any
       (await (globalThis as any).edgelogDemo.log.sync.status()).online

@@ -6,7 +6,9 @@
  * offline and syncs once the network is back, even after the page closed.
  *
  * Query parameters: `name` (the log, default "field-sensor"), `token`,
- * `auto=1` to start recording every second.
+ * `auto=1` to start recording every second, `budgetMiB` (default 8, 0 for
+ * none): the local disk budget, past which the oldest readings are dropped
+ * and the gap is reported to the broker.
  *
  * @module
  */
@@ -20,6 +22,8 @@ import {
 const TOPIC = "readings";
 const params = new URLSearchParams(location.search);
 const name = params.get("name") ?? "field-sensor";
+/** The local disk budget; past it the oldest readings are dropped (and reported). */
+const budgetMiB = Number(params.get("budgetMiB") ?? 8);
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -109,7 +113,10 @@ async function main(): Promise<void> {
     upstream: location.origin,
     ...(token ? { token } : {}),
     topics: {
-      [TOPIC]: { diskBudgetBytes: 8 * 1024 * 1024, whenFull: "dropOldest" },
+      [TOPIC]: {
+        diskBudgetBytes: budgetMiB > 0 ? budgetMiB * 1024 * 1024 : -1,
+        whenFull: "dropOldest",
+      },
     },
     createUpstreamTopics: true,
     backoff: { baseMs: 250, maxMs: 5000 },
