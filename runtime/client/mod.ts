@@ -5,7 +5,7 @@
  * @module
  */
 
-export * from "./base64.ts";
+export { decodeBase64, encodeBase64 } from "../format/base64.ts";
 export * from "./client.ts";
 export * from "./consumer.ts";
 export * from "./errors.ts";

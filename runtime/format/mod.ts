@@ -1,12 +1,15 @@
 /**
  * Kafka RecordBatch v2 and everything around it: CRC-32C, the batch header,
- * varints, the record codec, compression and Kafka's keyed partitioner.
+ * varints, the record codec, compression and Kafka's keyed partitioner; and
+ * the JSON API's record codec with its base64, shared by client and server.
  *
  * @module
  */
 
 export * from "./crc32c.ts";
 export * from "./batch_header.ts";
+export * from "./base64.ts";
+export * from "./json_record.ts";
 export * from "./varint.ts";
 export * from "./compression.ts";
 export {

@@ -16,7 +16,7 @@ import {
   type ServerContext,
 } from "./context.ts";
 import { linkSignals } from "./linked_signal.ts";
-import { toJsonRecord } from "./record_json.ts";
+import { logRecordToJson } from "../format/json_record.ts";
 import {
   BATCHES_MEDIA_TYPE,
   FetchQuerySchema,
@@ -172,7 +172,7 @@ export function registerFetchRoutes(app: ServerApp, ctx: ServerContext): void {
       payloadBytes(result.records),
     );
     return c.json({
-      records: result.records.map((r) => toJsonRecord(partition, r)),
+      records: result.records.map((r) => logRecordToJson(r, partition)),
       nextOffset: result.nextOffset,
       highWatermark: result.highWatermark,
     }, 200);

@@ -34,11 +34,6 @@ export {
   validationHook,
 } from "./errors.ts";
 export { LATENCY_BUCKETS, Metrics, type MetricsSources } from "./metrics.ts";
-export {
-  fromJsonRecord,
-  type JsonRecord,
-  type JsonRecordInput,
-  toJsonRecord,
-} from "./record_json.ts";
+export { fromJsonRecord } from "./record_json.ts";
 export { BATCHES_MEDIA_TYPE } from "./schemas.ts";
 export { decodeStreamToken, encodeStreamToken } from "./stream_token.ts";

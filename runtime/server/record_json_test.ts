@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fromJsonRecord, toJsonRecord } from "./record_json.ts";
+import { EdgelogError } from "../errors.ts";
+import { logRecordToJson } from "../format/json_record.ts";
+import { fromJsonRecord } from "./record_json.ts";
 
 Deno.test("JSON values and string keys survive a produce/fetch round trip", () => {
   fc.assert(
@@ -10,13 +12,13 @@ Deno.test("JSON values and string keys survive a produce/fetch round trip", () =
       fc.dictionary(fc.string(), fc.string()),
       (key, value, headers) => {
         const input = fromJsonRecord({ key, value, headers }, 0);
-        const out = toJsonRecord(3, {
+        const out = logRecordToJson({
           offset: 9,
           timestamp: 1,
           key: input.key ?? null,
           value: input.value,
           headers: input.headers ?? [],
-        });
+        }, 3);
         assert.equal(out.key, key);
         const normal = JSON.parse(JSON.stringify(value));
         if (normal === null) assert.equal(out.value, null);
@@ -28,17 +30,30 @@ Deno.test("JSON values and string keys survive a produce/fetch round trip", () =
   );
 });
 
-Deno.test("bytes that are not UTF-8 or not JSON come back as base64", () => {
-  const out = toJsonRecord(0, {
-    offset: 0,
-    timestamp: 0,
-    key: new Uint8Array([0xff, 0xfe]),
-    value: new TextEncoder().encode("plain text"),
-    headers: [{ key: "n", value: null }],
-  });
-  assert.equal(out.key, undefined);
-  assert.equal(out.keyBase64, "//4=");
-  assert.equal(out.value, undefined);
-  assert.equal(out.valueBase64, btoa("plain text"));
-  assert.deepEqual(out.headers, { n: null });
+Deno.test("fromJsonRecord refuses malformed entries with BAD_REQUEST", () => {
+  for (
+    const bad of [
+      null,
+      [1],
+      { key: 5, value: 1 },
+      { valueBase64: 7 },
+      { valueBase64: "!!" },
+      { keyBase64: "Zm9vYg", value: 1 },
+      { value: 1, headers: { a: 1 } },
+      { value: 1, partition: -1 },
+      { value: 1, timestamp: 1.5 },
+    ]
+  ) {
+    assert.throws(
+      () => fromJsonRecord(bad, 4),
+      (e) =>
+        e instanceof EdgelogError && e.code === "BAD_REQUEST" &&
+        e.message.startsWith("records.4"),
+    );
+  }
+  assert.deepEqual(
+    fromJsonRecord({}, 0),
+    { key: null, value: null },
+    "an absent value is a tombstone",
+  );
 });

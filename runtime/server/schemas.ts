@@ -7,7 +7,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { isBase64 } from "./base64.ts";
+import { isBase64 } from "../format/base64.ts";
 
 /** Media type of binary record batch bodies. */
 export const BATCHES_MEDIA_TYPE = "application/vnd.edgelog.batches";

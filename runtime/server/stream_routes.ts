@@ -18,7 +18,7 @@ import {
 } from "./context.ts";
 import { toEdgelogError } from "./errors.ts";
 import { linkSignals } from "./linked_signal.ts";
-import { toJsonRecord } from "./record_json.ts";
+import { logRecordToJson } from "../format/json_record.ts";
 import { StreamQuerySchema, TopicParams } from "./schemas.ts";
 import { decodeStreamToken, encodeStreamToken } from "./stream_token.ts";
 
@@ -85,7 +85,7 @@ async function pump(
       for (const record of result.records) {
         positions[p] = record.offset + 1;
         await stream.writeSSE({
-          data: JSON.stringify(toJsonRecord(p, record)),
+          data: JSON.stringify(logRecordToJson(record, p)),
           id: encodeStreamToken(positions),
         });
       }
