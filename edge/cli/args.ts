@@ -81,7 +81,7 @@ export function splitCommand(
 }
 
 /** A non-negative integer option, or undefined when absent. */
-export function intOption(
+function intOption(
   values: Parsed["values"],
   name: string,
   options: { command: string; min?: number },
@@ -112,7 +112,7 @@ export function stringOption(
 }
 
 /** Exactly `names.length` positionals, else a UsageError naming what is missing. */
-export function expectPositionals(
+function expectPositionals(
   positionals: string[],
   names: string[],
   command: string,
@@ -127,4 +127,44 @@ export function expectPositionals(
     );
   }
   return positionals;
+}
+
+/**
+ * One command's arguments with its checks bound to the command's name, so
+ * every usage error points to the right help without each call saying it.
+ */
+export interface CommandArgs extends Parsed {
+  /** A non-negative integer option (at least `min`, default 0), or undefined. */
+  int(name: string, min?: number): number | undefined;
+  /** A string option, or undefined when absent. */
+  string(name: string): string | undefined;
+  /** Exactly `names.length` of `positionals`, else a UsageError. */
+  expect(positionals: string[], names: string[]): string[];
+  /** A UsageError of this command, to throw. */
+  usage(message: string): UsageError;
+}
+
+/** Parses `argv` for `command` (see {@linkcode parseCommand}). */
+export function commandArgs(
+  argv: string[],
+  options: Options,
+  command: string,
+): CommandArgs {
+  const { values, positionals } = parseCommand(argv, options, command);
+  return {
+    values,
+    positionals,
+    int: (name, min) =>
+      intOption(
+        values,
+        name,
+        min === undefined ? { command } : {
+          command,
+          min,
+        },
+      ),
+    string: (name) => stringOption(values, name),
+    expect: (given, names) => expectPositionals(given, names, command),
+    usage: (message) => new UsageError(message, command),
+  };
 }

@@ -11,13 +11,7 @@ import {
   type FetchedRecord,
   type OffsetSpec,
 } from "../../runtime/client/mod.ts";
-import {
-  expectPositionals,
-  intOption,
-  parseCommand,
-  stringOption,
-  UsageError,
-} from "./args.ts";
+import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo } from "./io.ts";
 
 const OPTIONS = {
@@ -53,25 +47,20 @@ function jsonLine(record: FetchedRecord): string {
 
 /** Runs `consume`. */
 export async function consumeCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommand(argv, OPTIONS, "consume");
-  const [topic] = expectPositionals(positionals, ["topic"], "consume");
-  const group = stringOption(values, "group");
-  const partition = intOption(values, "partition", { command: "consume" });
-  const offset = intOption(values, "offset", { command: "consume" });
-  const maxMessages = intOption(values, "max-messages", {
-    command: "consume",
-    min: 1,
-  });
+  const args = commandArgs(argv, OPTIONS, "consume");
+  const { values } = args;
+  const [topic] = args.expect(args.positionals, ["topic"]);
+  const group = args.string("group");
+  const partition = args.int("partition");
+  const offset = args.int("offset");
+  const maxMessages = args.int("max-messages", 1);
   if (offset !== undefined && partition === undefined) {
-    throw new UsageError("--offset needs --partition", "consume");
+    throw args.usage("--offset needs --partition");
   }
   if (
     group !== undefined && (partition !== undefined || offset !== undefined)
   ) {
-    throw new UsageError(
-      "--group cannot be combined with --partition or --offset",
-      "consume",
-    );
+    throw args.usage("--group cannot be combined with --partition or --offset");
   }
   const options = {
     topic: topic!,

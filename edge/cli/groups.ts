@@ -4,17 +4,17 @@
  * @module
  */
 
-import { expectPositionals, parseCommand, UsageError } from "./args.ts";
+import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo, table } from "./io.ts";
 
 /** Runs a groups subcommand. */
 export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommand(argv, {}, "groups");
-  const [action, ...args] = positionals;
-  const client = clientFor(values, io);
+  const cli = commandArgs(argv, {}, "groups");
+  const [action, ...args] = cli.positionals;
+  const client = clientFor(cli.values, io);
   switch (action) {
     case "list": {
-      expectPositionals(args, [], "groups");
+      cli.expect(args, []);
       const groups = await client.listGroups();
       await io.stdout(
         table([
@@ -25,7 +25,7 @@ export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
       return;
     }
     case "describe": {
-      const [group] = expectPositionals(args, ["group"], "groups");
+      const [group] = cli.expect(args, ["group"]);
       const [description, offsets] = await Promise.all([
         client.describeGroup(group!),
         client.committedOffsets(group!),
@@ -56,8 +56,8 @@ export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
       return;
     }
     case undefined:
-      throw new UsageError("Missing action: list or describe", "groups");
+      throw cli.usage("Missing action: list or describe");
     default:
-      throw new UsageError(`Unknown action 'groups ${action}'`, "groups");
+      throw cli.usage(`Unknown action 'groups ${action}'`);
   }
 }

@@ -7,13 +7,7 @@
  */
 
 import type { ProduceRecord } from "../../runtime/client/mod.ts";
-import {
-  expectPositionals,
-  intOption,
-  parseCommand,
-  stringOption,
-  UsageError,
-} from "./args.ts";
+import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo } from "./io.ts";
 
 const OPTIONS = {
@@ -34,14 +28,14 @@ export function lineValue(text: string): unknown {
 
 /** Runs `produce`. */
 export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommand(argv, OPTIONS, "produce");
-  const [topic] = expectPositionals(positionals, ["topic"], "produce");
-  const separator = stringOption(values, "key-separator");
+  const args = commandArgs(argv, OPTIONS, "produce");
+  const [topic] = args.expect(args.positionals, ["topic"]);
+  const separator = args.string("key-separator");
   if (separator === "") {
-    throw new UsageError("--key-separator must not be empty", "produce");
+    throw args.usage("--key-separator must not be empty");
   }
-  const partition = intOption(values, "partition", { command: "produce" });
-  const client = clientFor(values, io);
+  const partition = args.int("partition");
+  const client = clientFor(args.values, io);
 
   let lineNumber = 0;
   let produced = 0;
@@ -52,9 +46,8 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
     } else {
       const at = line.indexOf(separator);
       if (at < 0) {
-        throw new UsageError(
+        throw args.usage(
           `Line ${lineNumber} has no key separator '${separator}' (${produced} records were sent before it)`,
-          "produce",
         );
       }
       record.key = line.slice(0, at);

@@ -5,13 +5,7 @@
  */
 
 import type { CreateTopicOptions } from "../../runtime/client/mod.ts";
-import {
-  expectPositionals,
-  intOption,
-  parseCommand,
-  stringOption,
-  UsageError,
-} from "./args.ts";
+import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo, table } from "./io.ts";
 
 const OPTIONS = {
@@ -23,40 +17,30 @@ const OPTIONS = {
 
 /** Runs a topics subcommand. */
 export async function topicsCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommand(argv, OPTIONS, "topics");
-  const [action, ...args] = positionals;
-  const client = clientFor(values, io);
+  const cli = commandArgs(argv, OPTIONS, "topics");
+  const [action, ...args] = cli.positionals;
+  const client = clientFor(cli.values, io);
   switch (action) {
     case "list": {
-      expectPositionals(args, [], "topics");
+      cli.expect(args, []);
       const topics = await client.listTopics();
       await io.stdout(topics.map((t) => `${t.name}\n`).join(""));
       return;
     }
     case "create": {
-      const [name] = expectPositionals(args, ["topic"], "topics");
+      const [name] = cli.expect(args, ["topic"]);
       const options: CreateTopicOptions = {};
-      const partitions = intOption(values, "partitions", {
-        command: "topics",
-        min: 1,
-      });
+      const partitions = cli.int("partitions", 1);
       if (partitions !== undefined) options.partitions = partitions;
-      const retentionMs = intOption(values, "retention-ms", {
-        command: "topics",
-        min: -1,
-      });
+      const retentionMs = cli.int("retention-ms", -1);
       if (retentionMs !== undefined) options.retentionMs = retentionMs;
-      const retentionBytes = intOption(values, "retention-bytes", {
-        command: "topics",
-        min: -1,
-      });
+      const retentionBytes = cli.int("retention-bytes", -1);
       if (retentionBytes !== undefined) options.retentionBytes = retentionBytes;
-      const policy = stringOption(values, "cleanup-policy");
+      const policy = cli.string("cleanup-policy");
       if (policy !== undefined) {
         if (policy !== "delete" && policy !== "compact") {
-          throw new UsageError(
+          throw cli.usage(
             `--cleanup-policy must be delete or compact, got '${policy}'`,
-            "topics",
           );
         }
         options.cleanupPolicy = policy;
@@ -68,7 +52,7 @@ export async function topicsCommand(argv: string[], io: CliIo): Promise<void> {
       return;
     }
     case "describe": {
-      const [name] = expectPositionals(args, ["topic"], "topics");
+      const [name] = cli.expect(args, ["topic"]);
       const topic = await client.describeTopic(name!);
       await io.stdout(
         `Topic: ${topic.name}  Partitions: ${topic.partitions.length}  RetentionMs: ${topic.retentionMs}  ` +
@@ -83,17 +67,14 @@ export async function topicsCommand(argv: string[], io: CliIo): Promise<void> {
       return;
     }
     case "delete": {
-      const [name] = expectPositionals(args, ["topic"], "topics");
+      const [name] = cli.expect(args, ["topic"]);
       await client.deleteTopic(name!);
       await io.stdout(`Deleted topic ${name}.\n`);
       return;
     }
     case undefined:
-      throw new UsageError(
-        "Missing action: list, create, describe or delete",
-        "topics",
-      );
+      throw cli.usage("Missing action: list, create, describe or delete");
     default:
-      throw new UsageError(`Unknown action 'topics ${action}'`, "topics");
+      throw cli.usage(`Unknown action 'topics ${action}'`);
   }
 }
