@@ -90,13 +90,30 @@ async function record(log: BrowserLog, count = 1): Promise<void> {
     timestamp: now + i,
   }));
   await log.produce(TOPIC, records);
+  listReadings(records.map((r) => r.value));
+}
+
+/** Puts readings at the top of the list, newest first, keeping five. */
+function listReadings(values: unknown[]): void {
   const list = element("readings");
-  for (const r of records.slice(-5)) {
+  for (const value of values.slice(-5)) {
     const item = document.createElement("li");
-    item.textContent = JSON.stringify(r.value);
+    item.textContent = JSON.stringify(value);
     list.prepend(item);
   }
   while (list.children.length > 5) list.lastElementChild?.remove();
+}
+
+/** After a reload the list starts from the local log, not empty. */
+async function listStoredReadings(log: BrowserLog): Promise<void> {
+  const first = await log.read(TOPIC, 0, { maxRecords: 1 });
+  const start = first.records[0]?.offset;
+  if (start === undefined) return;
+  const { records } = await log.read(TOPIC, 0, {
+    offset: Math.max(start, first.highWatermark - 5),
+    maxRecords: 5,
+  });
+  listReadings(records.map((r) => r.value));
 }
 
 async function main(): Promise<void> {
@@ -122,6 +139,7 @@ async function main(): Promise<void> {
     backoff: { baseMs: 250, maxMs: 5000 },
   });
   element("node").textContent = log.nodeId;
+  await listStoredReadings(log).catch(console.error);
   log.sync.on("lag", show);
   show(await log.sync.status());
 

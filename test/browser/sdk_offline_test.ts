@@ -68,6 +68,8 @@ Deno.test({
       await page.waitForFunction(() =>
         document.getElementById("lag")?.textContent === "30"
       );
+      const shown = await page.$$eval("#readings li", (items) => items.length);
+      assert.equal(shown, 5, "the reloaded page lists the stored readings");
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       const before = await page.screenshot({
         path: `${ARTIFACTS}demo-before-sync.png`,
