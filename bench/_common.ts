@@ -1,7 +1,7 @@
 /**
- * What the log-core and sync benchmarks share: flag parsing, a description
- * of the machine (so every result file says where it was measured), result
- * files and percentiles.
+ * What the benchmarks share: flag parsing, a description of the machine (so
+ * every result file says where it was measured), result files, percentiles,
+ * throughput rates and the cells of result tables.
  *
  * @module
  */
@@ -66,4 +66,48 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** The median of `values` (any order); NaN when empty. */
 export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 0.5);
+}
+
+/** Records and bytes a phase moved in `seconds`, with the rates. */
+export interface Throughput {
+  records: number;
+  bytes: number;
+  seconds: number;
+  recordsPerSec: number;
+  mbPerSec: number;
+}
+
+/** The rates of `records` and `bytes` moved in `seconds`. */
+export function throughput(
+  records: number,
+  bytes: number,
+  seconds: number,
+): Throughput {
+  return {
+    records,
+    bytes,
+    seconds,
+    recordsPerSec: records / seconds,
+    mbPerSec: bytes / seconds / 1e6,
+  };
+}
+
+/** The first line of a result table: where it was measured. */
+export function describeMachine(m: Machine): string {
+  return `${m.cpuModel}, ${m.cpus} CPUs, load ${m.loadAverage} → ${m.loadAverageAfter}`;
+}
+
+/** A count with thousands separators, for result tables. */
+export function count(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
+}
+
+/** A number with `digits` decimals, for result tables. */
+export function fixed(x: number, digits = 1): string {
+  return x.toFixed(digits);
+}
+
+/** Whether a target was met, for result tables. */
+export function mark(ok: boolean): string {
+  return ok ? "yes" : "**no**";
 }

@@ -32,6 +32,19 @@ import {
 } from "./http1.ts";
 import { encodeXadds, RespConnection, startRedis } from "./redis_peer.ts";
 import { readBatchHeader, splitBatches } from "../runtime/format/mod.ts";
+import {
+  count,
+  describeMachine,
+  fixed,
+  flagValue,
+  type Machine,
+  machine,
+  mark,
+  percentile,
+  type Throughput,
+  throughput,
+  writeResults,
+} from "./_common.ts";
 
 const RECORDS_PER_REQUEST = 1000;
 /** "A few" connections, then many: group commit needs requests in flight. */
@@ -42,23 +55,12 @@ const LATENCY_RATE = 1000;
 /** Kafka's max.partition.fetch.bytes default, and the broker's. */
 const FETCH_MAX_BYTES = 2 ** 20;
 const BATCHES_MIME = "application/vnd.edgelog.batches";
-const RESULTS = new URL("./results/http.json", import.meta.url);
 
 const seconds = Number(flagValue("--seconds") ?? "4");
 const profile = Deno.args.includes("--profile");
 
-function flagValue(name: string): string | undefined {
-  const at = Deno.args.indexOf(name);
-  return at >= 0 ? Deno.args[at + 1] : undefined;
-}
-
 /** Throughput of one phase, and what it cost the server process. */
-interface Rate {
-  records: number;
-  bytes: number;
-  seconds: number;
-  recordsPerSec: number;
-  mbPerSec: number;
+interface Rate extends Throughput {
   /** Server CPU (user + system) over the phase, in cores. */
   serverCores: number;
   /** Server CPU per record: comparable across runs on a busy machine. */
@@ -79,11 +81,7 @@ async function measure(pid: number, work: () => Promise<Moved>): Promise<Rate> {
   const s = (performance.now() - started) / 1000;
   const cpu = (await readCpuSeconds(pid) ?? NaN) - cpuBefore;
   return {
-    records,
-    bytes,
-    seconds: s,
-    recordsPerSec: records / s,
-    mbPerSec: bytes / s / 1e6,
+    ...throughput(records, bytes, s),
     serverCores: cpu / s,
     serverCpuNsPerRecord: (cpu / records) * 1e9,
     serverRssMiB: mib(await readRssBytes(pid) ?? NaN),
@@ -277,11 +275,6 @@ function fetchAll(broker: BrokerProcess): Promise<Rate> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ??
-    NaN;
-}
-
 /** Latency from a produce request's start to a long-poll consumer's receipt. */
 interface Latency {
   records: number;
@@ -362,10 +355,6 @@ async function latency(broker: BrokerProcess): Promise<Latency> {
   };
 }
 
-async function loadAverage(): Promise<number> {
-  return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
-}
-
 /** Runs `phase` once per concurrency level, keyed `c4`, `c16`. */
 async function perConcurrency(
   phase: (connections: number) => Promise<Rate>,
@@ -376,7 +365,7 @@ async function perConcurrency(
 }
 
 async function main(): Promise<void> {
-  const loadBefore = await loadAverage();
+  const before = await machine();
   const batches = await buildBatches(8, RECORDS_PER_REQUEST, {
     now: Date.now(),
   });
@@ -432,13 +421,7 @@ async function main(): Promise<void> {
   }
   const results: Results = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: navigator.hardwareConcurrency,
-      deno: Deno.version.deno,
-      os: Deno.build.os,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: await loadAverage(),
-    },
+    machine: { ...before, loadAverageAfter: (await machine()).loadAverage },
     setup: {
       recordsPerRequest: RECORDS_PER_REQUEST,
       valueBytes: VALUE_BYTES,
@@ -464,15 +447,14 @@ async function main(): Promise<void> {
     ratios,
     brokerExitCode: exitCode,
   };
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(RESULTS, JSON.stringify(results, null, 2) + "\n");
+  await writeResults("http", results);
   console.log(table(results));
 }
 
 /** What a run writes to bench/results/http.json. */
 interface Results {
   date: string;
-  machine: Record<string, string | number>;
+  machine: Machine;
   setup: Record<string, string | number | number[]>;
   ceiling: Record<string, Rate>;
   redis: Record<string, Rate>;
@@ -486,13 +468,10 @@ interface Results {
 }
 
 function table(r: Results): string {
-  const n = (x: number) => Math.round(x).toLocaleString("en-US");
-  const f = (x: number, d = 1) => x.toFixed(d);
-  const mark = (ok: boolean) => ok ? "yes" : "**no**";
   const throughput = (x: Rate) =>
-    `${n(x.recordsPerSec)} rec/s, ${f(x.mbPerSec)} MB/s`;
+    `${count(x.recordsPerSec)} rec/s, ${fixed(x.mbPerSec)} MB/s`;
   const cost = (x: Rate) =>
-    `${f(x.serverCores, 2)} cores, ${n(x.serverCpuNsPerRecord)} ns/rec`;
+    `${fixed(x.serverCores, 2)} cores, ${count(x.serverCpuNsPerRecord)} ns/rec`;
   const rows: string[][] = [];
   for (const c of CONCURRENCY) {
     const key = `c${c}`;
@@ -508,7 +487,7 @@ function table(r: Results): string {
       ],
       [
         `Redis Streams XADD pipelined (AOF everysec), ${c} conns`,
-        `${n(r.redis[key]!.recordsPerSec)} rec/s`,
+        `${count(r.redis[key]!.recordsPerSec)} rec/s`,
         cost(r.redis[key]!),
         "",
         "",
@@ -522,14 +501,14 @@ function table(r: Results): string {
       ],
       [
         `binary produce / ceiling, ${c} conns`,
-        `${f(ratio.overCeiling * 100)} %`,
+        `${fixed(ratio.overCeiling * 100)} %`,
         "",
         "≥ 40 %",
         mark(ratio.overCeiling >= 0.4),
       ],
       [
         `binary produce / Redis, ${c} conns`,
-        `${f(ratio.overRedis, 2)} ×`,
+        `${fixed(ratio.overRedis, 2)} ×`,
         "",
         "≥ 3 ×",
         mark(ratio.overRedis >= 3),
@@ -552,23 +531,23 @@ function table(r: Results): string {
       mark(r.fetch.recordsPerSec >= 2e6),
     ],
     [
-      `produce→consume latency at ${n(LATENCY_RATE)} rec/s, p50`,
-      `${f(r.latency.p50Ms, 2)} ms`,
+      `produce→consume latency at ${count(LATENCY_RATE)} rec/s, p50`,
+      `${fixed(r.latency.p50Ms, 2)} ms`,
       "",
       "",
       "",
     ],
     [
       "produce→consume latency, p99",
-      `${f(r.latency.p99Ms, 2)} ms (max ${f(r.latency.maxMs, 1)})`,
+      `${fixed(r.latency.p99Ms, 2)} ms (max ${fixed(r.latency.maxMs, 1)})`,
       "",
       "< 10 ms",
       mark(r.latency.p99Ms < 10),
     ],
     [
       "broker RSS: start / peak / 1 s after",
-      `${f(r.rss.startMiB)} / ${f(r.rss.maxDuringMiB)} / ${
-        f(r.rss.afterMiB)
+      `${fixed(r.rss.startMiB)} / ${fixed(r.rss.maxDuringMiB)} / ${
+        fixed(r.rss.afterMiB)
       } MiB`,
       "",
       "< 200 MB",
@@ -576,7 +555,7 @@ function table(r: Results): string {
     ],
   );
   return [
-    `load average ${r.machine.loadAverageBefore} → ${r.machine.loadAverageAfter} on ${r.machine.cpus} CPUs`,
+    describeMachine(r.machine),
     "",
     "| measure | result | server CPU | target | met |",
     "| --- | --- | --- | --- | --- |",

@@ -17,6 +17,7 @@ import { PartitionLog } from "../runtime/log/mod.ts";
 import { FsStorage } from "../edge/storage/mod.ts";
 import { buildBatches } from "./batches.ts";
 import {
+  describeMachine,
   flagValue,
   type Machine,
   machine,
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
 function table(r: Results): string {
   const f = (x: number, d = 2) => x.toFixed(d);
   return [
-    `${r.machine.cpuModel}, ${r.machine.cpus} CPUs, load ${r.machine.loadAverage} → ${r.machine.loadAverageAfter}`,
+    describeMachine(r.machine),
     "",
     "| partition | records | open median | min / max |",
     "| --- | --- | --- | --- |",

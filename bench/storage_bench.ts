@@ -17,7 +17,18 @@ import { MemoryStorage, PartitionLog } from "../runtime/log/mod.ts";
 import type { Storage } from "../runtime/log/storage.ts";
 import { FsStorage, type FsyncPolicy } from "../edge/storage/mod.ts";
 import { buildBatch, buildBatches, VALUE_BYTES } from "./batches.ts";
-import { flagValue, type Machine, machine, writeResults } from "./_common.ts";
+import {
+  count,
+  describeMachine,
+  fixed,
+  flagValue,
+  type Machine,
+  machine,
+  mark,
+  type Throughput,
+  throughput,
+  writeResults,
+} from "./_common.ts";
 
 const BATCH_SIZES = [1, 100, 1000] as const;
 /** Concurrent appenders of the group-commit case. */
@@ -34,25 +45,15 @@ const TARGET_BATCH = 1000;
 const seconds = Number(flagValue("--seconds") ?? "1.2");
 
 /** One append case at one batch size. */
-interface AppendRate {
+interface AppendRate extends Throughput {
   case: string;
   batchRecords: number;
   appends: number;
-  records: number;
-  bytes: number;
-  seconds: number;
-  recordsPerSec: number;
-  mbPerSec: number;
 }
 
 /** One read case. */
-interface ReadRate {
+interface ReadRate extends Throughput {
   case: string;
-  records: number;
-  bytes: number;
-  seconds: number;
-  recordsPerSec: number;
-  mbPerSec: number;
 }
 
 /**
@@ -79,18 +80,15 @@ async function timed(
       }
     }),
   );
-  const s = (performance.now() - started) / 1000;
-  const records = appends * batchRecords;
-  const bytes = appends * batch.length;
   return {
     case: name,
     batchRecords,
     appends,
-    records,
-    bytes,
-    seconds: s,
-    recordsPerSec: records / s,
-    mbPerSec: bytes / s / 1e6,
+    ...throughput(
+      appends * batchRecords,
+      appends * batch.length,
+      (performance.now() - started) / 1000,
+    ),
   };
 }
 
@@ -194,59 +192,59 @@ async function fillLog(storage: Storage): Promise<PartitionLog> {
   return log;
 }
 
-/** PartitionLog.readBatches from 0 to the high watermark, 1 MiB a call. */
-async function readBatchesCase(
+/** What one read call of a scan moved, and where the next one starts. */
+interface Page {
+  records: number;
+  bytes: number;
+  nextOffset: number;
+}
+
+/** Times `read` called from offset 0 until the log's high watermark. */
+async function scanCase(
   name: string,
   log: PartitionLog,
+  read: (offset: number) => Promise<Page>,
 ): Promise<ReadRate> {
   let records = 0;
   let bytes = 0;
   const started = performance.now();
   for (let offset = 0; offset < log.highWatermark;) {
-    const batches = await log.readBatches(offset, READ_MAX_BYTES);
-    for (const batch of batches) {
+    const page = await read(offset);
+    records += page.records;
+    bytes += page.bytes;
+    offset = page.nextOffset;
+  }
+  return {
+    case: name,
+    ...throughput(records, bytes, (performance.now() - started) / 1000),
+  };
+}
+
+/** PartitionLog.readBatches from 0 to the high watermark, 1 MiB a call. */
+function readBatchesCase(name: string, log: PartitionLog): Promise<ReadRate> {
+  return scanCase(name, log, async (offset) => {
+    const page = { records: 0, bytes: 0, nextOffset: offset };
+    for (const batch of await log.readBatches(offset, READ_MAX_BYTES)) {
       const header = readBatchHeader(batch);
       const last = header.baseOffset + header.lastOffsetDelta;
-      records += last + 1 - Math.max(offset, header.baseOffset);
-      bytes += batch.length;
-      offset = last + 1;
+      page.records += last + 1 - Math.max(page.nextOffset, header.baseOffset);
+      page.bytes += batch.length;
+      page.nextOffset = last + 1;
     }
-  }
-  return readRate(name, records, bytes, performance.now() - started);
+    return page;
+  });
 }
 
 /** PartitionLog.read (decoding every record) over the whole log. */
-async function readRecordsCase(
-  name: string,
-  log: PartitionLog,
-): Promise<ReadRate> {
-  let records = 0;
-  let bytes = 0;
-  const started = performance.now();
-  for (let offset = 0; offset < log.highWatermark;) {
-    const page = await log.read(offset, { maxBytes: READ_MAX_BYTES });
-    records += page.records.length;
-    for (const r of page.records) bytes += r.value?.length ?? 0;
-    offset = page.nextOffset;
-  }
-  return readRate(name, records, bytes, performance.now() - started);
-}
-
-function readRate(
-  name: string,
-  records: number,
-  bytes: number,
-  ms: number,
-): ReadRate {
-  const s = ms / 1000;
-  return {
-    case: name,
-    records,
-    bytes,
-    seconds: s,
-    recordsPerSec: records / s,
-    mbPerSec: bytes / s / 1e6,
-  };
+function readRecordsCase(name: string, log: PartitionLog): Promise<ReadRate> {
+  return scanCase(name, log, async (offset) => {
+    const { records, nextOffset } = await log.read(offset, {
+      maxBytes: READ_MAX_BYTES,
+    });
+    let bytes = 0;
+    for (const r of records) bytes += r.value?.length ?? 0;
+    return { records: records.length, bytes, nextOffset };
+  });
 }
 
 async function readCases(): Promise<ReadRate[]> {
@@ -348,18 +346,15 @@ async function main(): Promise<void> {
 }
 
 function table(r: Results): string {
-  const n = (x: number) => Math.round(x).toLocaleString("en-US");
-  const f = (x: number, d = 1) => x.toFixed(d);
-  const mark = (ok: boolean) => ok ? "yes" : "**no**";
   const lines = [
-    `${r.machine.cpuModel}, ${r.machine.cpus} CPUs, load ${r.machine.loadAverage} → ${r.machine.loadAverageAfter}`,
+    describeMachine(r.machine),
     "",
     "| append case | batch | records/s | MB/s | appends |",
     "| --- | --- | --- | --- | --- |",
     ...r.appends.map((a) =>
-      `| ${a.case} | ${a.batchRecords} | ${n(a.recordsPerSec)} | ${
-        f(a.mbPerSec)
-      } | ${n(a.appends)} |`
+      `| ${a.case} | ${a.batchRecords} | ${count(a.recordsPerSec)} | ${
+        fixed(a.mbPerSec)
+      } | ${count(a.appends)} |`
     ),
     "",
     "| ratio (records/s) | batch 1 | batch 100 | batch 1000 |",
@@ -379,7 +374,7 @@ function table(r: Results): string {
   for (const [label, key] of ratioRows) {
     lines.push(
       `| ${label} | ${
-        BATCH_SIZES.map((s) => `${f(r.ratios[`${key}_b${s}`]! * 100)} %`)
+        BATCH_SIZES.map((s) => `${fixed(r.ratios[`${key}_b${s}`]! * 100)} %`)
           .join(" | ")
       } |`,
     );
@@ -391,17 +386,17 @@ function table(r: Results): string {
     "| target | result | met |",
     "| --- | --- | --- |",
     `| group commit ≥ 50 % of naive, ${TARGET_BATCH}-record batches (vs no-fsync baseline: the stricter bar) | ${
-      f(strict * 100)
+      fixed(strict * 100)
     } % | ${mark(strict >= 0.5)} |`,
     `| group commit ≥ 50 % of naive, ${TARGET_BATCH}-record batches (vs fsync-per-batch baseline: same durability) | ${
-      f(durable * 100)
+      fixed(durable * 100)
     } % | ${mark(durable >= 0.5)} |`,
     ...r.reads.map((x) =>
       `| sequential read ≥ 1 M records/s: ${x.case} (${
-        n(x.records)
-      } records) | ${n(x.recordsPerSec)} rec/s, ${f(x.mbPerSec)} MB/s | ${
-        mark(x.recordsPerSec >= 1e6)
-      } |`
+        count(x.records)
+      } records) | ${count(x.recordsPerSec)} rec/s, ${
+        fixed(x.mbPerSec)
+      } MB/s | ${mark(x.recordsPerSec >= 1e6)} |`
     ),
   );
   return lines.join("\n");

@@ -28,10 +28,16 @@ import {
 } from "../test/broker_process.ts";
 import { buildBatches, VALUE_BYTES } from "./batches.ts";
 import {
+  count,
+  describeMachine,
+  fixed,
   flagValue,
   type Machine,
   machine,
+  mark,
   percentile,
+  type Throughput,
+  throughput,
   writeResults,
 } from "./_common.ts";
 
@@ -46,12 +52,7 @@ const latencySeconds = Number(flagValue("--latency-seconds") ?? "5");
 const profile = Deno.args.includes("--profile");
 
 /** Throughput of one phase and what it cost both processes. */
-interface Rate {
-  records: number;
-  bytes: number;
-  seconds: number;
-  recordsPerSec: number;
-  mbPerSec: number;
+interface Rate extends Throughput {
   /** CPU of the broker process over the phase, in cores. */
   brokerCores: number;
   /** CPU of this (gateway and client) process over the phase, in cores. */
@@ -80,11 +81,7 @@ async function measure(
   const brokerCpu = (await readCpuSeconds(broker.pid) ?? NaN) - brokerBefore;
   const selfCpu = (await readCpuSeconds(Deno.pid) ?? NaN) - selfBefore;
   return {
-    records,
-    bytes,
-    seconds: s,
-    recordsPerSec: records / s,
-    mbPerSec: bytes / s / 1e6,
+    ...throughput(records, bytes, s),
     brokerCores: brokerCpu / s,
     gatewayCores: selfCpu / s,
   };
@@ -339,16 +336,17 @@ async function main(): Promise<void> {
 }
 
 function table(r: Results): string {
-  const n = (x: number) => Math.round(x).toLocaleString("en-US");
-  const f = (x: number, d = 1) => x.toFixed(d);
-  const mark = (ok: boolean) => ok ? "yes" : "**no**";
   const rate = (x: Rate) =>
-    `${n(x.recordsPerSec)} rec/s, ${f(x.mbPerSec)} MB/s (${f(x.seconds, 2)} s)`;
+    `${count(x.recordsPerSec)} rec/s, ${fixed(x.mbPerSec)} MB/s (${
+      fixed(x.seconds, 2)
+    } s)`;
   const cpu = (x: Rate) =>
-    `broker ${f(x.brokerCores, 2)}, gateway+client ${f(x.gatewayCores, 2)}`;
+    `broker ${fixed(x.brokerCores, 2)}, gateway+client ${
+      fixed(x.gatewayCores, 2)
+    }`;
   return [
-    `${r.machine.cpuModel}, ${r.machine.cpus} CPUs, load ${r.machine.loadAverage} → ${r.machine.loadAverageAfter}; ${
-      n(r.setup.records as number)
+    `${describeMachine(r.machine)}; ${
+      count(r.setup.records as number)
     } records of ${r.setup.valueBytes} bytes`,
     "",
     "| measure | result | CPU (cores) | target | met |",
@@ -359,14 +357,14 @@ function table(r: Results): string {
     `| sync catch-up (Replicator → broker) | ${rate(r.sync)} | ${
       cpu(r.sync)
     } | | |`,
-    `| sync / direct | ${f(r.ratio * 100)} % | | ≥ 70 % | ${
+    `| sync / direct | ${fixed(r.ratio * 100)} % | | ≥ 70 % | ${
       mark(r.ratio >= 0.7)
     } |`,
     `| gateway append → visible at broker, ${
-      n(r.latency.ratePerSec)
-    } rec/s, p50 | ${f(r.latency.p50Ms, 2)} ms | | | |`,
-    `| same, p99 | ${f(r.latency.p99Ms, 2)} ms (max ${
-      f(r.latency.maxMs, 1)
+      count(r.latency.ratePerSec)
+    } rec/s, p50 | ${fixed(r.latency.p50Ms, 2)} ms | | | |`,
+    `| same, p99 | ${fixed(r.latency.p99Ms, 2)} ms (max ${
+      fixed(r.latency.maxMs, 1)
     }) | | | |`,
   ].join("\n");
 }
