@@ -6,24 +6,10 @@
  * @module
  */
 
-import type {
-  CommitRequest,
-  CommittedOffset,
-  GroupDescription,
-  GroupMemberDescription,
-  GroupSummary,
-  HeartbeatRequest,
-  HeartbeatResponse,
-  OffsetToCommit,
-  TopicPartitions,
-} from "../groups/types.ts";
-import type { PartitionInfo, RecordPosition, TopicInfo } from "../log/types.ts";
+import type { OffsetToCommit } from "../groups/types.ts";
+import type { PartitionInfo, TopicInfo } from "../log/types.ts";
 import type { StreamStatus } from "../sync/replicator.ts";
-import type {
-  PushResult,
-  Registration,
-  StreamInfo,
-} from "../sync/stream_registry.ts";
+import type { Registration, StreamInfo } from "../sync/stream_registry.ts";
 import type { FetchedRecord } from "./json_records.ts";
 
 export type {
@@ -34,12 +20,10 @@ export type {
   GroupSummary,
   HeartbeatRequest,
   HeartbeatResponse,
-  PartitionInfo,
-  PushResult,
-  RecordPosition,
-  TopicInfo,
   TopicPartitions,
-};
+} from "../groups/types.ts";
+export type { PartitionInfo, RecordPosition, TopicInfo } from "../log/types.ts";
+export type { PushResult } from "../sync/stream_registry.ts";
 
 /** `GET /v1/topics/{topic}`: a topic with its partitions' offsets. */
 export interface TopicDescription extends Omit<TopicInfo, "partitions"> {
