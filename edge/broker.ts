@@ -106,6 +106,7 @@ export async function startBroker(
       metrics,
       auth: config.auth,
       maxBodyBytes: config.maxBodyBytes,
+      corsOrigins: config.corsOrigins,
       pages: NODE_PAGES,
       signal: shutdown.signal,
       extraRoutes: (app, ctx) => {

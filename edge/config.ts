@@ -47,6 +47,7 @@ export const ConfigFileSchema = z.strictObject({
   }).optional(),
   autoCreateTopics: z.boolean().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
+  corsOrigins: z.array(z.string().min(1)).optional(),
   tokens: z.array(z.strictObject({
     token: z.string().min(1),
     rights: RightsSchema,
@@ -78,6 +79,8 @@ export interface BrokerConfig {
   topicDefaults: Partial<TopicConfig>;
   autoCreateTopics: boolean;
   maxBodyBytes: number;
+  /** Origins whose pages may call the API; ["*"] = any, [] = none. */
+  corsOrigins: string[];
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
@@ -104,6 +107,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   topicDefaults: {},
   autoCreateTopics: false,
   maxBodyBytes: 16 * 1024 * 1024,
+  corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
 };
@@ -125,8 +129,8 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, tokens, tls, retentionCheckMs,
-                 kafkaMirror
+                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
+                 retentionCheckMs, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -226,6 +230,7 @@ export async function loadConfig(
     config.autoCreateTopics = file.autoCreateTopics;
   }
   if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
+  if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
   if (file.tokens !== undefined) {
     config.auth = {
       tokens: file.tokens.map(({ token, rights }) => ({

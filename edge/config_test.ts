@@ -16,6 +16,7 @@ Deno.test("defaults are 127.0.0.1:9092, ./data, fsync always, open", async () =>
   assert.equal(config.port, 9092);
   assert.equal(config.dataDir, "./data");
   assert.equal(config.autoCreateTopics, false);
+  assert.deepEqual(config.corsOrigins, ["*"]);
 });
 
 Deno.test("flags beat env, env beats the config file", async () => {
@@ -32,6 +33,7 @@ Deno.test("flags beat env, env beats the config file", async () => {
         tokens: [{ token: "t1", rights: { produce: ["a"] } }],
         topicDefaults: { partitions: 3 },
         tls: { certFile: "c.pem", keyFile: "k.pem" },
+        corsOrigins: ["https://app.example"],
       }),
     );
     const env = (name: string) =>
@@ -50,6 +52,7 @@ Deno.test("flags beat env, env beats the config file", async () => {
     }]);
     assert.deepEqual(config.topicDefaults, { partitions: 3 });
     assert.deepEqual(config.tls, { certFile: "c.pem", keyFile: "k.pem" });
+    assert.deepEqual(config.corsOrigins, ["https://app.example"]);
     const flagged = await loadConfig(["--port", "0", "--config", file], env);
     assert.equal(flagged.port, 0);
   } finally {

@@ -8,6 +8,7 @@
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { matchedRoutes } from "hono/route";
 import type { Clock } from "../clock.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
@@ -57,6 +58,37 @@ export interface CreateAppOptions {
    * The node supplies them (see browser/pages): they are browser code.
    */
   pages?: Readonly<Record<string, string>>;
+  /**
+   * Origins whose pages may call the API (CORS); default every origin, since
+   * offline-first apps are served from their own origin and authenticate
+   * with bearer tokens, not cookies. An empty list turns CORS off.
+   */
+  corsOrigins?: readonly string[];
+}
+
+/** Headers a cross-origin page sends and reads. */
+const CORS_REQUEST_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Accept",
+  "Last-Event-ID",
+  "Edgelog-Dropped",
+];
+const CORS_EXPOSED_HEADERS = [
+  "Edgelog-Next-Offset",
+  "Edgelog-High-Watermark",
+  "Edgelog-Log-Start-Offset",
+];
+
+/** CORS for the API, answering preflights before auth asks for a token. */
+function corsFor(origins: readonly string[]): MiddlewareHandler<ServerEnv> {
+  return cors({
+    origin: origins.includes("*") ? "*" : [...origins],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: CORS_REQUEST_HEADERS,
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
 }
 
 /** Methods counted by name; any other is counted as "OTHER". */
@@ -153,6 +185,8 @@ export function createApp(options: CreateAppOptions): ServerApp {
   app.onError(onError);
   app.notFound(onNotFound);
   app.use("*", requestMetrics(metrics));
+  const corsOrigins = options.corsOrigins ?? ["*"];
+  if (corsOrigins.length > 0) app.use("/v1/*", corsFor(corsOrigins));
   app.use("/v1/*", authMiddleware(options.auth));
   app.use("/v1/*", bodyLimit(ctx.maxBodyBytes));
 

@@ -205,3 +205,53 @@ Deno.test("metrics: made-up methods share one label, so they cannot grow the map
     await s.close();
   }
 });
+
+Deno.test("CORS: pages of other origins may call the API, preflights need no token", async () => {
+  const s = await testServer({
+    auth: { tokens: [{ token: "t", rights: { admin: true } }] },
+  });
+  try {
+    const preflight = await s.app.request("/v1/topics", {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+      },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+    assert.match(
+      preflight.headers.get("access-control-allow-headers") ?? "",
+      /Authorization/,
+    );
+    const res = await s.app.request("/v1/topics", {
+      headers: { Origin: "https://app.example", Authorization: "Bearer t" },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.match(
+      res.headers.get("access-control-expose-headers") ?? "",
+      /Edgelog-Next-Offset/,
+    );
+  } finally {
+    await s.close();
+  }
+
+  const closed = await testServer({ corsOrigins: ["https://ok.example"] });
+  try {
+    const res = await closed.app.request("/v1/topics", {
+      headers: { Origin: "https://other.example" },
+    });
+    assert.equal(res.headers.get("access-control-allow-origin"), null);
+    const ok = await closed.app.request("/v1/topics", {
+      headers: { Origin: "https://ok.example" },
+    });
+    assert.equal(
+      ok.headers.get("access-control-allow-origin"),
+      "https://ok.example",
+    );
+  } finally {
+    await closed.close();
+  }
+});
