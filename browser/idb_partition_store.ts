@@ -2,8 +2,9 @@
  * One partition of the IndexedDB adapter. Every batch is one row and one
  * retention unit; the last batch is the active unit, which `deleteBefore`
  * never removes. Each call that changes the partition is one read-write
- * transaction that writes the batches and the partition's state together,
- * so the two never disagree after a crash.
+ * transaction. An append writes only its batch rows; the partition's state
+ * lives in memory and is read back from its first and last rows on open, so
+ * it cannot disagree with the batches after a crash.
  *
  * @module
  */
@@ -19,12 +20,9 @@ import {
   abandon,
   type BatchRow,
   type EdgelogDB,
-  type PartitionRow,
   settle,
 } from "./idb_schema.ts";
 import { storageFullOr } from "./quota.ts";
-
-type TimeKey = EdgelogDB["batches"]["indexes"]["time"];
 
 /** Most batches one `getAll` of a read fetches. */
 const MAX_READ_CHUNK = 256;
@@ -65,6 +63,19 @@ function ownBytes(batch: Uint8Array): Uint8Array {
     : batch.slice();
 }
 
+/** What a partition store keeps in memory about its partition. */
+interface PartitionState {
+  logStartOffset: number;
+  nextOffset: number;
+  sizeBytes: number;
+  /** endBytes of the last row (see BatchRow); 0 when the partition is empty. */
+  endBytes: number;
+  /** Largest timestamp held: the timeKey the next batch starts from. */
+  maxTimestamp: number;
+  /** baseOffset of the active (last) batch; -1 when the partition is empty. */
+  activeBase: number;
+}
+
 /** A {@linkcode PartitionStore} over the "batches" and "partitions" stores. */
 export class IdbPartitionStore implements PartitionStore {
   readonly topic: string;
@@ -72,15 +83,15 @@ export class IdbPartitionStore implements PartitionStore {
   readonly #db: IDBPDatabase<EdgelogDB>;
   readonly #durability: IDBTransactionDurability;
   readonly #onClose: (() => void) | undefined;
-  #state: PartitionRow;
-  /** baseOffset of the active (last) batch; -1 when the partition is empty. */
-  #activeBase: number;
+  #state: PartitionState;
+  /** Size of the batch last appended or read first: sizes read chunks. */
+  #typicalBatchBytes: number;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
 
   /**
-   * Opens a partition: reads its state row and checks it against its last
-   * batch; if they disagree, the state is rebuilt from the batches.
+   * Opens a partition: its state comes from its first and last batch rows,
+   * which every committed append leaves consistent.
    */
   static async open(
     db: IDBPDatabase<EdgelogDB>,
@@ -88,77 +99,54 @@ export class IdbPartitionStore implements PartitionStore {
     options: IdbPartitionStoreOptions = {},
   ): Promise<IdbPartitionStore> {
     const { topic, partition } = key;
-    const tx = db.transaction(["batches", "partitions"], "readonly");
-    const index = tx.objectStore("batches").index("time");
-    const [row, last] = await Promise.all([
-      tx.objectStore("partitions").get([topic, partition]),
-      index.openKeyCursor(timeRange(topic, partition), "prev"),
+    const store = db.transaction("batches", "readonly").store;
+    const range = offsetRange(topic, partition);
+    const [first, last] = await Promise.all([
+      store.openCursor(range, "next"),
+      store.openCursor(range, "prev"),
     ]);
-    const lastKey = last?.key;
-    let state: PartitionRow;
-    if (lastKey === undefined) {
-      state = {
-        topic,
-        partition,
-        logStartOffset: row?.nextOffset ?? 0,
-        nextOffset: row?.nextOffset ?? 0,
+    const state: PartitionState = first && last
+      ? {
+        logStartOffset: first.value.baseOffset,
+        nextOffset: last.value.nextOffset,
+        sizeBytes: last.value.endBytes - first.value.endBytes +
+          first.value.sizeBytes,
+        endBytes: last.value.endBytes,
+        maxTimestamp: last.value.timeKey,
+        activeBase: last.value.baseOffset,
+      }
+      : {
+        logStartOffset: 0,
+        nextOffset: 0,
         sizeBytes: 0,
+        endBytes: 0,
         maxTimestamp: -Infinity,
+        activeBase: -1,
       };
-    } else if (row?.nextOffset === lastKey[4]) {
-      state = row;
-    } else {
-      state = await IdbPartitionStore.#rebuild(db, topic, partition);
-    }
-    await tx.done;
-    return new IdbPartitionStore(
-      db,
-      { state, activeBase: lastKey?.[3] ?? -1 },
+    return new IdbPartitionStore(db, key, {
+      state,
+      typicalBatchBytes: last?.value.sizeBytes ?? 1,
       options,
-    );
-  }
-
-  static async #rebuild(
-    db: IDBPDatabase<EdgelogDB>,
-    topic: string,
-    partition: number,
-  ): Promise<PartitionRow> {
-    const state: PartitionRow = {
-      topic,
-      partition,
-      logStartOffset: 0,
-      nextOffset: 0,
-      sizeBytes: 0,
-      maxTimestamp: -Infinity,
-    };
-    let cursor = await db.transaction("batches").store.index("time")
-      .openKeyCursor(timeRange(topic, partition));
-    let first = true;
-    while (cursor) {
-      const [, , , base, next, maxTimestamp, size] = cursor.key;
-      if (first) state.logStartOffset = base;
-      first = false;
-      state.nextOffset = next;
-      state.sizeBytes += size;
-      state.maxTimestamp = Math.max(state.maxTimestamp, maxTimestamp);
-      cursor = await cursor.continue();
-    }
-    return state;
+    });
   }
 
   /** Use {@linkcode IdbPartitionStore.open}. */
   private constructor(
     db: IDBPDatabase<EdgelogDB>,
-    initial: { state: PartitionRow; activeBase: number },
-    options: IdbPartitionStoreOptions,
+    key: { topic: string; partition: number },
+    initial: {
+      state: PartitionState;
+      typicalBatchBytes: number;
+      options: IdbPartitionStoreOptions;
+    },
   ) {
     this.#db = db;
-    this.topic = initial.state.topic;
-    this.partition = initial.state.partition;
+    this.topic = key.topic;
+    this.partition = key.partition;
     this.#state = initial.state;
-    this.#activeBase = initial.activeBase;
-    this.#durability = options.durability ?? "strict";
-    this.#onClose = options.onClose;
+    this.#typicalBatchBytes = initial.typicalBatchBytes;
+    this.#durability = initial.options.durability ?? "strict";
+    this.#onClose = initial.options.onClose;
   }
 
   get logStartOffset(): number {
@@ -195,9 +183,12 @@ export class IdbPartitionStore implements PartitionStore {
           `Cannot append a batch at offset ${header.baseOffset} to ${this.#name()}: expected offset ${state.nextOffset}`,
         );
       }
+      if (state.activeBase < 0) state.logStartOffset = header.baseOffset;
+      state.activeBase = header.baseOffset;
       state.maxTimestamp = Math.max(state.maxTimestamp, header.maxTimestamp);
       state.nextOffset = lastOffset(header) + 1;
       state.sizeBytes += batch.byteLength;
+      state.endBytes += batch.byteLength;
       rows.push({
         topic: this.topic,
         partition: this.partition,
@@ -206,17 +197,15 @@ export class IdbPartitionStore implements PartitionStore {
         maxTimestamp: header.maxTimestamp,
         timeKey: state.maxTimestamp,
         sizeBytes: batch.byteLength,
+        endBytes: state.endBytes,
         bytes: ownBytes(batch),
       });
     }
-    const tx = this.#db.transaction(["batches", "partitions"], "readwrite", {
+    const tx = this.#db.transaction("batches", "readwrite", {
       durability: this.#durability,
     });
     try {
-      const store = tx.objectStore("batches");
-      const requests: Promise<unknown>[] = rows.map((row) => store.add(row));
-      requests.push(tx.objectStore("partitions").put(state));
-      await settle(tx, requests);
+      await settle(tx, rows.map((row) => tx.store.add(row)));
     } catch (error) {
       throw storageFullOr(
         abandon(tx) ?? error,
@@ -224,39 +213,62 @@ export class IdbPartitionStore implements PartitionStore {
       );
     }
     this.#state = state;
-    this.#activeBase = rows[rows.length - 1]?.baseOffset ?? this.#activeBase;
+    this.#typicalBatchBytes = rows[rows.length - 1]?.sizeBytes ??
+      this.#typicalBatchBytes;
   }
 
   /**
-   * Reads the batch that holds `offset`, then the following ones with
-   * `getAll` in chunks sized from the first batch: one request per chunk
-   * instead of one per batch, as a cursor would need.
+   * Finds the batch that holds `offset` from keys alone while fetching the
+   * batches from `offset` on with `getAll`, both in one round trip; then
+   * fetches more in chunks sized from the typical batch. Whole rows only
+   * ever load when they are returned, but for the last of an overshooting
+   * chunk.
    */
   async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
     this.#checkOpen();
     if (offset >= this.#state.nextOffset) return [];
     const { topic, partition } = this;
     const store = this.#db.transaction("batches", "readonly").store;
-    const holder = await store.openCursor(
-      IDBKeyRange.bound([topic, partition, -Infinity], [
-        topic,
-        partition,
-        offset,
-      ]),
-      "prev",
-    );
-    const first = holder?.value ??
-      await store.get(offsetRange(topic, partition));
+    const chunkFor = (bytes: number) =>
+      Math.min(
+        MAX_READ_CHUNK,
+        Math.max(1, Math.ceil(bytes / this.#typicalBatchBytes)),
+      );
+    const firstChunk = chunkFor(maxBytes);
+    const [holderKey, fromOffset] = await Promise.all([
+      store.openKeyCursor(
+        IDBKeyRange.bound([topic, partition, -Infinity], [
+          topic,
+          partition,
+          offset,
+        ]),
+        "prev",
+      ),
+      store.getAll(offsetRange(topic, partition, offset), firstChunk),
+    ]);
+    const holderBase = holderKey?.key[2];
+    const holder = holderBase === undefined || holderBase === offset
+      ? undefined
+      : await store.get([topic, partition, holderBase]);
+    const rows = holder ? [holder, ...fromOffset] : fromOffset;
+    const first = rows[0];
     if (!first) return [];
+    this.#typicalBatchBytes = first.sizeBytes;
     const out = [first.bytes];
     let total = first.sizeBytes;
     let after = first.baseOffset;
-    while (total < maxBytes) {
-      const chunk = Math.min(
-        MAX_READ_CHUNK,
-        Math.ceil((maxBytes - total) / first.sizeBytes) + 1,
-      );
-      const rows = await store.getAll(
+    let more = fromOffset.length === firstChunk;
+    let next = rows.slice(1);
+    for (;;) {
+      for (const row of next) {
+        if (total + row.sizeBytes > maxBytes) return out;
+        out.push(row.bytes);
+        total += row.sizeBytes;
+        after = row.baseOffset;
+      }
+      if (!more || total >= maxBytes) return out;
+      const chunk = chunkFor(maxBytes - total);
+      next = await store.getAll(
         IDBKeyRange.bound([topic, partition, after], [
           topic,
           partition,
@@ -264,15 +276,8 @@ export class IdbPartitionStore implements PartitionStore {
         ], true),
         chunk,
       );
-      for (const row of rows) {
-        if (total + row.sizeBytes > maxBytes) return out;
-        out.push(row.bytes);
-        total += row.sizeBytes;
-        after = row.baseOffset;
-      }
-      if (rows.length < chunk) break;
+      more = next.length === chunk;
     }
-    return out;
   }
 
   async findBatchByTimestamp(timestamp: number): Promise<number | null> {
@@ -291,9 +296,9 @@ export class IdbPartitionStore implements PartitionStore {
     let cursor = await this.#db.transaction("batches").store.index("time")
       .openKeyCursor(timeRange(this.topic, this.partition));
     while (cursor) {
-      const [, , , baseOffset, nextOffset, maxTimestamp, sizeBytes] =
-        cursor.key;
-      if (baseOffset >= this.#activeBase) break;
+      const baseOffset = cursor.primaryKey[2];
+      if (baseOffset >= this.#state.activeBase) break;
+      const [, , , nextOffset, maxTimestamp, sizeBytes] = cursor.key;
       units.push({ baseOffset, nextOffset, maxTimestamp, sizeBytes });
       cursor = await cursor.continue();
     }
@@ -311,7 +316,8 @@ export class IdbPartitionStore implements PartitionStore {
    * reaches the deleted maximum: from there on nothing changes.
    */
   async #deleteBefore(offset: number): Promise<void> {
-    if (this.#activeBase < 0 || offset <= this.#state.logStartOffset) return;
+    const { activeBase } = this.#state;
+    if (activeBase < 0 || offset <= this.#state.logStartOffset) return;
     const { topic, partition } = this;
     const tx = this.#db.transaction(["batches", "partitions"], "readwrite", {
       durability: this.#durability,
@@ -323,10 +329,11 @@ export class IdbPartitionStore implements PartitionStore {
       );
       let deletedMax = -Infinity;
       let deletedBytes = 0;
-      let keepFrom = this.#activeBase;
+      let keepFrom = activeBase;
       while (cursor) {
-        const [, , , base, next, maxTimestamp, size] = cursor.key;
-        if (next > offset || base === this.#activeBase) {
+        const base = cursor.primaryKey[2];
+        const [, , , next, maxTimestamp, size] = cursor.key;
+        if (next > offset || base === activeBase) {
           keepFrom = base;
           break;
         }
@@ -338,16 +345,16 @@ export class IdbPartitionStore implements PartitionStore {
         await tx.done;
         return;
       }
-      const fixes: { key: TimeKey; timeKey: number }[] = [];
+      const fixes: { base: number; timeKey: number }[] = [];
       let running = -Infinity;
       while (cursor && running < deletedMax) {
-        running = Math.max(running, cursor.key[5]);
+        running = Math.max(running, cursor.key[4]);
         if (cursor.key[2] !== running) {
-          fixes.push({ key: cursor.key, timeKey: running });
+          fixes.push({ base: cursor.primaryKey[2], timeKey: running });
         }
         cursor = await cursor.continue();
       }
-      const state: PartitionRow = {
+      const state: PartitionState = {
         ...this.#state,
         logStartOffset: keepFrom,
         sizeBytes: this.#state.sizeBytes - deletedBytes,
@@ -357,19 +364,19 @@ export class IdbPartitionStore implements PartitionStore {
         batches.delete(
           IDBKeyRange.bound(
             [topic, partition, -Infinity],
-            [
-              topic,
-              partition,
-              keepFrom,
-            ],
+            [topic, partition, keepFrom],
             false,
             true,
           ),
         ),
-        tx.objectStore("partitions").put(state),
+        tx.objectStore("partitions").put({
+          topic,
+          partition,
+          logStartOffset: keepFrom,
+        }),
       ];
       for (const fix of fixes) {
-        const row = await batches.get([topic, partition, fix.key[3]]);
+        const row = await batches.get([topic, partition, fix.base]);
         if (row) requests.push(batches.put({ ...row, timeKey: fix.timeKey }));
       }
       await settle(tx, requests);
@@ -385,16 +392,24 @@ export class IdbPartitionStore implements PartitionStore {
 
   /**
    * Under "strict" durability every acknowledged write is durable already.
-   * Otherwise, a strict-durability commit: the browser flushes its
-   * write-ahead log, which makes every earlier, relaxed commit durable too.
+   * Otherwise, a strict-durability commit of the partition's row: the
+   * browser flushes its write-ahead log, which makes every earlier, relaxed
+   * commit durable too.
    */
   async #flush(): Promise<void> {
     if (this.#durability === "strict") return;
     const tx = this.#db.transaction("partitions", "readwrite", {
       durability: "strict",
     });
+    const { topic, partition } = this;
     try {
-      await settle(tx, [tx.store.put(this.#state)]);
+      await settle(tx, [
+        tx.store.put({
+          topic,
+          partition,
+          logStartOffset: this.#state.logStartOffset,
+        }),
+      ]);
     } catch (error) {
       throw storageFullOr(abandon(tx) ?? error, `state of ${this.#name()}`);
     }
