@@ -255,3 +255,35 @@ Deno.test("CORS: pages of other origins may call the API, preflights need no tok
     await closed.close();
   }
 });
+
+Deno.test("a client that goes away mid-body gets BAD_REQUEST, and nothing is written", async () => {
+  const s = await testServer();
+  try {
+    await s.log.createTopic("t");
+    for (const declared of [undefined, "100000"]) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"records":['));
+          controller.error(new Error("connection reset"));
+        },
+      });
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+      };
+      if (declared !== undefined) headers["content-length"] = declared;
+      const res = await s.app.request("/v1/topics/t/records", {
+        method: "POST",
+        body,
+        headers,
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(res.status, 400, `content-length ${declared}`);
+      const { error } = await res.json();
+      assert.equal(error.code, "BAD_REQUEST");
+      assert.match(error.message, /Cannot read the request body/);
+    }
+    assert.equal(s.log.partition("t", 0).highWatermark, 0);
+  } finally {
+    await s.close();
+  }
+});

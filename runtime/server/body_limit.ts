@@ -68,21 +68,43 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
     const raw = c.req.raw;
     const body = raw.body;
     if (body !== null && !raw.bodyUsed) {
-      let buffer: ArrayBuffer;
-      if (declared === undefined) {
-        buffer = (await readLimited(body, maxBytes)).buffer;
-      } else {
-        // One copy instead of a chunk-by-chunk read and a join: the bulk of
-        // a binary produce's cost went there.
-        buffer = await raw.arrayBuffer();
-        checkRead(buffer.byteLength, Number(declared), maxBytes);
-      }
+      const buffer = await readBody(raw, body, declared, maxBytes);
       // hono keeps promises in this cache (its type says values).
       const cache = c.req.bodyCache as Record<string, unknown>;
       cache.arrayBuffer = Promise.resolve(buffer);
     }
     await next();
   };
+}
+
+/**
+ * Reads the body under the limit. A client that goes away mid-body is its
+ * own fault, so that is a BAD_REQUEST, not an internal error.
+ */
+async function readBody(
+  raw: Request,
+  body: ReadableStream<Uint8Array>,
+  declared: string | undefined,
+  maxBytes: number,
+): Promise<ArrayBuffer> {
+  try {
+    if (declared === undefined) {
+      return (await readLimited(body, maxBytes)).buffer;
+    }
+    // One copy instead of a chunk-by-chunk read and a join: the bulk of a
+    // binary produce's cost went there.
+    const buffer = await raw.arrayBuffer();
+    checkRead(buffer.byteLength, Number(declared), maxBytes);
+    return buffer;
+  } catch (err) {
+    if (err instanceof EdgelogError) throw err;
+    throw new EdgelogError(
+      "BAD_REQUEST",
+      `Cannot read the request body: ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    );
+  }
 }
 
 /** The request body as bytes (cached by {@linkcode bodyLimit}). */
