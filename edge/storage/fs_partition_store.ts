@@ -30,6 +30,15 @@ import {
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
+/**
+ * Present while a roll's old segment may not be durable: from before the
+ * new segment's file is created until the manifest lists the old one. An
+ * open that finds it cannot trust the manifest's active segment to be the
+ * last one (the old one may have lost its tail, so the new one's name is
+ * unknown) and lists the directory.
+ */
+const ROLL_MARKER = "segments.rolling";
+
 /** How a partition stores and rolls its segments. */
 export interface PartitionOptions {
   fsync: FsyncPolicy;
@@ -58,6 +67,12 @@ export class FsPartitionStore implements PartitionStore {
   /** The closed segments (all but the last), as the manifest holds them. */
   #manifest: ManifestEntry[];
   #manifestSaved: Promise<void> = Promise.resolve();
+  /**
+   * The seal of the segment the last roll closed: its fsync, index files
+   * and manifest entry, done off the append path. A failure stays here and
+   * is reported by every later roll, flush and deleteBefore.
+   */
+  #sealing: Promise<void> = Promise.resolve();
   #nextOffset: number;
   #reservedOffset: number;
   #sizeBytes: number;
@@ -104,7 +119,8 @@ export class FsPartitionStore implements PartitionStore {
     const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
     const recoverOptions = { ...segmentOptions, now: options.clock.now() };
     const manifest = readManifest(dir);
-    if (manifest !== undefined) {
+    const rolling = await exists(`${dir}/${ROLL_MARKER}`);
+    if (manifest !== undefined && !rolling) {
       const active = await recoverTrusted(dir, manifest, recoverOptions);
       if (active !== undefined) {
         const segments = manifest.closed.map((entry) =>
@@ -120,7 +136,12 @@ export class FsPartitionStore implements PartitionStore {
         );
       }
     }
-    const logs = await listSegments(dir);
+    const logs = await cutAtGap(
+      dir,
+      await listSegments(dir),
+      manifest,
+      recoverOptions,
+    );
     const activeBase = logs.at(-1);
     if (activeBase === undefined) {
       const segment = await Segment.create(dir, 0, segmentOptions);
@@ -129,6 +150,7 @@ export class FsPartitionStore implements PartitionStore {
       return new FsPartitionStore(dir, options, [segment], [], onClose);
     }
     const closed = await closedSegments(dir, logs, manifest);
+    if (rolling) await removeIfExists(`${dir}/${ROLL_MARKER}`);
     const segments = closed.map((entry) =>
       Segment.closed(dir, entry.baseOffset, { ...segmentOptions, ...entry })
     );
@@ -243,9 +265,10 @@ export class FsPartitionStore implements PartitionStore {
 
   async deleteBefore(offset: number): Promise<void> {
     this.#checkOpen();
+    await this.#sealing;
     let count = 0;
     while (
-      count < this.#segments.length - 1 &&
+      count < this.#manifest.length &&
       this.#segments[count]!.nextOffset <= offset
     ) count++;
     if (count === 0) return;
@@ -265,6 +288,7 @@ export class FsPartitionStore implements PartitionStore {
     this.#checkOpen();
     await this.#idle();
     await this.#syncer.flush();
+    await this.#sealing;
   }
 
   async close(): Promise<void> {
@@ -272,8 +296,14 @@ export class FsPartitionStore implements PartitionStore {
     this.#closed = true;
     try {
       await this.#idle();
-      await this.#syncer.close();
+      const closed = await Promise.allSettled([
+        this.#syncer.close(),
+        this.#sealing,
+      ]);
       await Promise.all(this.#segments.map((segment) => segment.close()));
+      for (const result of closed) {
+        if (result.status === "rejected") throw result.reason;
+      }
     } finally {
       this.#onClose();
     }
@@ -333,25 +363,49 @@ export class FsPartitionStore implements PartitionStore {
     this.#sizeBytes += bytes;
   }
 
-  /** Seals the active segment (fsynced first) and starts a new one. */
+  /**
+   * Starts a new active segment at once and seals the old one in the
+   * background: the old one's fsync is the costly part of a roll, and no
+   * append needs it to be acknowledged (under "always" its bytes are
+   * durable already; under the other policies flush and close wait for the
+   * seal). One seal runs at a time, so at most the segment before the
+   * active one can be undurable; the roll marker, durable before the new
+   * segment exists, tells open to check it after a crash.
+   * Under "always" the new file's directory entry is made durable before
+   * the first append to it is acknowledged.
+   */
   async #roll(): Promise<void> {
-    await this.#syncer.flush();
+    await this.#sealing;
     const old = this.#active;
-    await old.seal();
-    const maxTimestamp = await old.maxTimestamp();
+    (await Deno.create(`${this.#dir}/${ROLL_MARKER}`)).close();
+    await syncDir(this.#dir);
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
     });
     this.#segments.push(segment);
+    this.#touch(old);
+    const sealing = this.#seal(old);
+    sealing.catch(() => {});
+    this.#sealing = sealing;
+    if (this.#options.fsync === "always") await syncDir(this.#dir);
+  }
+
+  /**
+   * Makes a rolled segment durable, then lists it in the manifest: the
+   * manifest never holds a closed segment whose size is not on disk.
+   */
+  async #seal(old: Segment): Promise<void> {
+    await old.seal();
+    const maxTimestamp = await old.maxTimestamp();
     this.#manifest = [...this.#manifest, {
       baseOffset: old.baseOffset,
       nextOffset: old.nextOffset,
       sizeBytes: old.sizeBytes,
       maxTimestamp,
     }];
-    this.#touch(old);
     await this.#saveManifest();
     await syncDir(this.#dir);
+    await removeIfExists(`${this.#dir}/${ROLL_MARKER}`);
   }
 
   /**
@@ -412,11 +466,14 @@ async function recoverTrusted(
   options: SegmentOptions & { now: number },
 ): Promise<Segment | undefined> {
   const oldest = manifest.closed[0];
-  if (
-    oldest !== undefined &&
-    await logSize(dir, oldest.baseOffset) !== oldest.sizeBytes
-  ) {
-    return undefined;
+  const newest = manifest.closed.at(-1);
+  for (const entry of new Set([oldest, newest])) {
+    if (
+      entry !== undefined &&
+      await logSize(dir, entry.baseOffset) !== entry.sizeBytes
+    ) {
+      return undefined;
+    }
   }
   let segment: Segment;
   try {
@@ -435,6 +492,16 @@ async function recoverTrusted(
   return segment;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /** The size of the log file of the segment at `baseOffset`, if it exists. */
 async function logSize(
   dir: string,
@@ -447,6 +514,43 @@ async function logSize(
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * The segment logs `logs` (sorted) with a lost tail repaired. A roll seals
+ * the old segment after the new one starts, so a crash can leave the
+ * segment before the active one short of its last batches (allowed by
+ * every policy but "always") or with a torn tail: when the manifest does
+ * not vouch for its size, it is scanned. Its batches cut at the first
+ * invalid one; if they then end before the next segment begins, the log
+ * would have a hole, so the later segments are removed and it becomes the
+ * active segment again.
+ */
+async function cutAtGap(
+  dir: string,
+  logs: readonly number[],
+  manifest: Manifest | undefined,
+  options: SegmentOptions & { now: number },
+): Promise<number[]> {
+  const base = logs.at(-2);
+  if (base === undefined) return [...logs];
+  const next = logs.at(-1)!;
+  const known = manifest?.closed.find((entry) => entry.baseOffset === base);
+  if (
+    known !== undefined && known.nextOffset === next &&
+    known.sizeBytes === await logSize(dir, base)
+  ) {
+    return [...logs];
+  }
+  const { segment } = await Segment.recover(dir, base, options);
+  const complete = segment.nextOffset === next;
+  await segment.close();
+  if (complete) return [...logs];
+  for (const kind of ["log", "index", "timeindex"] as const) {
+    await removeIfExists(`${dir}/${segmentFileName(next, kind)}`);
+  }
+  await syncDir(dir);
+  return logs.slice(0, -1);
 }
 
 /**

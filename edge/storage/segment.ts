@@ -413,8 +413,8 @@ export class Segment {
   }
 
   /**
-   * Closes the active segment for appends: writes its index files (with
-   * the final time entry) and releases the append handle.
+   * Closes the active segment for appends: fsyncs its log, writes its
+   * index files (with the final time entry) and releases the append handle.
    */
   async seal(): Promise<void> {
     const writer = this.#activeWriter();
@@ -422,7 +422,11 @@ export class Segment {
       this.#timeIndex!.seal(this.#lastBatchRelative);
     }
     this.#writer = undefined;
-    writer.close();
+    try {
+      await writer.syncData();
+    } finally {
+      writer.close();
+    }
     await this.#writeIndexes();
   }
 
