@@ -370,15 +370,19 @@ export class FsPartitionStore implements PartitionStore {
    * durable already; under the other policies flush and close wait for the
    * seal). One seal runs at a time, so at most the segment before the
    * active one can be undurable; the roll marker, durable before the new
-   * segment exists, tells open to check it after a crash.
-   * Under "always" the new file's directory entry is made durable before
-   * the first append to it is acknowledged.
+   * segment exists, tells open to check it after a crash. Under "always"
+   * the old segment is durable already, so no marker is needed, and the
+   * new file's directory entry is made durable before the first append to
+   * it is acknowledged.
    */
   async #roll(): Promise<void> {
     await this.#sealing;
     const old = this.#active;
-    (await Deno.create(`${this.#dir}/${ROLL_MARKER}`)).close();
-    await syncDir(this.#dir);
+    const durable = this.#options.fsync === "always";
+    if (!durable) {
+      (await Deno.create(`${this.#dir}/${ROLL_MARKER}`)).close();
+      await syncDir(this.#dir);
+    }
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
     });
@@ -387,7 +391,7 @@ export class FsPartitionStore implements PartitionStore {
     const sealing = this.#seal(old);
     sealing.catch(() => {});
     this.#sealing = sealing;
-    if (this.#options.fsync === "always") await syncDir(this.#dir);
+    if (durable) await syncDir(this.#dir);
   }
 
   /**
