@@ -8,7 +8,12 @@
  *
  * Run: `deno run --allow-all bench/browser_sync_bench.ts [records]`.
  * Both sides use one in-process broker (fsync "never", temp directory), so
- * the numbers compare the two clients, not the disk.
+ * the numbers compare the two clients, not the disk. Playwright records the
+ * page's network traffic through DevTools, which is why the SDK sends its
+ * pushes as Blobs (see `blobBodies` in browser/sdk.ts): BufferSource
+ * bodies are copied into the inspector and made this bench 2.5-5x slower.
+ * The clock starts at `setOffline(false)`; the page's `online` event
+ * arrives some 10-150 ms later and kicks the syncer at once.
  *
  * @module
  */

@@ -573,15 +573,32 @@ export interface CreateSyncerOptions {
 }
 
 /**
+ * `fetch` sending request bodies as Blobs. While DevTools records network
+ * traffic (an open Network panel, or any CDP client such as Playwright),
+ * Chromium copies a BufferSource body into the inspector, a Blob it does
+ * not: a 1 MiB push then costs about 350 ms instead of 60 ms, and syncing
+ * a backlog slows fivefold. Without DevTools both cost the same.
+ */
+export function blobBodies(base: FetchFn): FetchFn {
+  return async (request) => {
+    if (request.body === null) return await base(request);
+    return await base(
+      new Request(request, { body: await request.blob() }),
+    );
+  };
+}
+
+/**
  * A syncer for a stored config: the client (no retries of its own, the
- * syncer backs off) and, when asked, the upstream topics created first.
+ * syncer backs off, bodies sent as Blobs) and, when asked, the upstream
+ * topics created first.
  */
 export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
   const { config } = options;
   const client = new EdgelogClient(config.upstream, {
     retry: { attempts: 1 },
     ...(config.token === undefined ? {} : { token: config.token }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: blobBodies(options.fetch ?? ((request) => fetch(request))),
   });
   let topicsReady = !config.createUpstreamTopics;
   const upstream = {
