@@ -194,6 +194,13 @@ Deno.test("records dropped under dropOldest are a counted gap, visible in stream
     assert.ok(local.logStartOffset > 3, "the budget dropped unsynced records");
     const kept = await allRecords(device, "events", 0);
     const gap = local.logStartOffset - 3;
+    // The proxy refuses a request only once it read its body: the pushes
+    // the appends above set off (one per append while the window has room)
+    // must meet it offline, or they land and shrink the gap.
+    await until(
+      () => replicator.status().streams[0]!.lastError !== null,
+      "the pushes made offline to fail",
+    );
     proxy.setOffline(false);
     replicator.notifyOnline();
     await until(synced(replicator, device), "sync after drops");

@@ -99,6 +99,11 @@ export interface ReplicatorOptions {
   compression?: "none" | "gzip" | "auto";
   /** Backoff of retries after network and server errors. */
   backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * Least time between two writes of a stream's acked offset to meta;
+   * default 1000 ms. See {@linkcode Replicator} on why a stale one is safe.
+   */
+  progressIntervalMs?: number;
 }
 
 /** PROTOCOL.md's per-stream entry of GET /v1/sync/status. */
@@ -145,8 +150,18 @@ interface StreamState {
   lastError: string | null;
   fenced: boolean;
   loaded: Promise<void>;
+  /** The meta write under way (resolved when none), see #persist. */
   persisting: Promise<void>;
+  writing: boolean;
+  /** Progress changed since the last meta write started. */
+  dirty: boolean;
+  lastWriteMs: number;
+  /** Cuts the wait before the next meta write short (stop, syncOnce). */
+  urgent: boolean;
+  delay: AbortController | undefined;
   wake: (() => void) | undefined;
+  /** Wakes a following drain waiting on its window (a local append). */
+  nudge: (() => void) | undefined;
   sleep: AbortController | undefined;
   running: Promise<void> | undefined;
   /** Drains run one at a time per stream (background loop and syncOnce). */
@@ -251,6 +266,7 @@ export class Replicator {
   #maxBatchBytes: number;
   #compression: "none" | "gzip" | "auto";
   #backoff: { baseMs?: number; maxMs?: number };
+  #progressIntervalMs: number;
   #streams = new Map<string, StreamState>();
   #listeners = new Map<keyof ReplicatorEvents, Set<(e: never) => void>>();
   #online = false;
@@ -271,6 +287,7 @@ export class Replicator {
     this.#maxBatchBytes = options.maxBatchBytes ?? 1 << 20;
     this.#compression = options.compression ?? "none";
     this.#backoff = options.backoff ?? {};
+    this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
   }
 
   /** Whether the replicator syncs `topic`. */
@@ -336,7 +353,13 @@ export class Replicator {
         fenced: false,
         loaded: Promise.resolve(),
         persisting: Promise.resolve(),
+        writing: false,
+        dirty: false,
+        lastWriteMs: Number.NEGATIVE_INFINITY,
+        urgent: false,
+        delay: undefined,
         wake: undefined,
+        nudge: undefined,
         sleep: undefined,
         running: undefined,
         draining: Promise.resolve(),
@@ -375,6 +398,7 @@ export class Replicator {
       if (!this.syncs(event.topic)) return;
       const stream = this.#stream(event.topic, event.partition);
       stream.backlog?.add(event.baseOffset, event.lastOffset, event.bytes);
+      stream.nudge?.();
       stream.wake?.();
     });
     for (const stream of this.#discover()) this.#runStream(stream);
@@ -387,12 +411,15 @@ export class Replicator {
     this.#unsubscribe = undefined;
     const runs: Promise<void>[] = [];
     for (const stream of this.#streams.values()) {
+      stream.nudge?.();
       stream.wake?.();
       stream.sleep?.abort();
       if (stream.running) runs.push(stream.running);
     }
     await Promise.all(runs);
-    await Promise.all([...this.#streams.values()].map((s) => s.persisting));
+    await Promise.all(
+      [...this.#streams.values()].map((s) => this.#flushProgress(s)),
+    );
   }
 
   /** Retries at once instead of waiting out the backoff: the network is back. */
@@ -568,6 +595,16 @@ export class Replicator {
     }
   }
 
+  /**
+   * Resolves on the stream's next local append: a following drain with
+   * room in its window sends it at once rather than after the next answer.
+   */
+  #nudged(stream: StreamState): Promise<void> {
+    return new Promise((resolve) => {
+      stream.nudge = resolve;
+    });
+  }
+
   #waitForWake(stream: StreamState): Promise<void> {
     return new Promise((resolve) => {
       stream.wake = () => {
@@ -605,15 +642,55 @@ export class Replicator {
     });
   }
 
+  /**
+   * Records the stream's progress in meta, coalesced: one write at a time,
+   * at most one per progressIntervalMs, each carrying the latest ack.
+   * Nothing waits on it but stop() and syncOnce(): the upstream is the
+   * truth for acked offsets (every drain starts by registering, which
+   * resets them), so the local record only raises the retention floor
+   * early after a restart, and a stale one merely keeps more. A write per
+   * ack (two fsyncs on FsStorage) competed with the appends on the same
+   * disk and, awaited by the drain, stalled pushes by hundreds of ms.
+   */
   #persist(stream: StreamState): void {
-    stream.persisting = stream.persisting.then(() =>
-      this.#meta.set(metaKey(stream.topic, stream.sourcePartition), {
-        ackedOffset: stream.ackedOffset,
-        droppedRecords: stream.droppedRecords,
-      })
-    ).catch((err) => {
-      console.error("edgelog: cannot record sync progress", err);
+    stream.dirty = true;
+    if (stream.writing) return;
+    stream.writing = true;
+    stream.persisting = this.#writeProgress(stream).finally(() => {
+      stream.writing = false;
+      stream.urgent = false;
     });
+  }
+
+  async #writeProgress(stream: StreamState): Promise<void> {
+    try {
+      while (stream.dirty) {
+        const wait = stream.lastWriteMs + this.#progressIntervalMs -
+          this.#clock.now();
+        if (wait > 0 && !stream.urgent) {
+          stream.delay = new AbortController();
+          await this.#clock.sleep(wait, stream.delay.signal).catch(() => {});
+          stream.delay = undefined;
+        }
+        stream.dirty = false;
+        stream.lastWriteMs = this.#clock.now();
+        await this.#meta.set(metaKey(stream.topic, stream.sourcePartition), {
+          ackedOffset: stream.ackedOffset,
+          droppedRecords: stream.droppedRecords,
+        });
+      }
+    } catch (err) {
+      console.error("edgelog: cannot record sync progress", err);
+    }
+  }
+
+  /** Writes the stream's progress now if it changed; resolves once written. */
+  #flushProgress(stream: StreamState): Promise<void> {
+    if (stream.writing) {
+      stream.urgent = true;
+      stream.delay?.abort();
+    }
+    return stream.persisting;
   }
 
   #failed(stream: StreamState, err: unknown): void {
@@ -633,7 +710,8 @@ export class Replicator {
    * Sends the stream's records up to the high watermark seen on entry (or,
    * when `follow`ing for the background loop, as far as the log grows while
    * it runs), keeping up to maxInFlight requests in flight: each answer
-   * makes room for the next request. Answers may come back in any order;
+   * makes room for the next request, and a following drain sends a local
+   * append at once while its window has room. Answers may come back in any order;
    * the durable ack only advances over the contiguous answered prefix of the
    * window. An out-of-order answer or a failure stops sending, lets the
    * window settle, then rewinds to the upstream's expected offset or
@@ -682,7 +760,13 @@ export class Replicator {
         }
         if (inFlight.length > 0) {
           const open = inFlight.filter((r) => !r.failed && !r.answer);
-          if (open.length > 0) await Promise.race(open.map((r) => r.settled));
+          const waits = open.map((r) => r.settled);
+          if (
+            waits.length > 0 && follow && !halted() &&
+            inFlight.length < this.#maxInFlight
+          ) waits.push(this.#nudged(stream));
+          if (waits.length > 0) await Promise.race(waits);
+          stream.nudge = undefined;
           this.#advance(stream, inFlight);
           if (halted() && inFlight.every((r) => r.failed || r.answer)) {
             inFlight.length = 0;
@@ -707,7 +791,7 @@ export class Replicator {
         halt.rewindTo = undefined;
         cursor = stream.ackedOffset + 1;
       }
-      await stream.persisting;
+      if (!follow) await this.#flushProgress(stream);
     } catch (err) {
       if (!(err instanceof Fenced)) this.#failed(stream, err);
       throw err;

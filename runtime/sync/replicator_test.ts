@@ -9,6 +9,7 @@ import {
 import { decodeBatches } from "../format/record_batch.ts";
 import { Log } from "../log/log.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
+import type { MetaStore } from "../log/storage.ts";
 import type { LogRecord, RecordInput } from "../log/types.ts";
 import { Replicator, type SyncUpstream } from "./replicator.ts";
 import { type PushResult, StreamRegistry } from "./stream_registry.ts";
@@ -346,6 +347,7 @@ Deno.test("maxInFlight 3 keeps three pushes outstanding and the ack never passes
     topics: ["events"],
     maxBatchBytes: 1,
     maxInFlight: 3,
+    progressIntervalMs: 0,
   });
   const acks: number[] = [];
   replicator.on("ack", (e) => {
@@ -510,4 +512,107 @@ Deno.test("lagBytes is the stored size of the local batches after the ack", asyn
   pushes = -100;
   await replicator.syncOnce();
   assert.deepEqual(lag(), [[0, 0], [0, 0]]);
+});
+
+/** A meta store whose writes of `key` wait until the test releases each one. */
+function gatedMeta(inner: MetaStore, key: string) {
+  const writes: { value: { ackedOffset: number }; release: () => void }[] = [];
+  const meta: MetaStore = {
+    get: (key) => inner.get(key),
+    delete: (key) => inner.delete(key),
+    list: (prefix) => inner.list(prefix),
+    set: (k, value) =>
+      k !== key ? inner.set(k, value) : new Promise<void>((resolve, reject) => {
+        writes.push({
+          value: value as { ackedOffset: number },
+          release: () => inner.set(k, value).then(resolve, reject),
+        });
+      }),
+  };
+  return { meta, writes };
+}
+
+Deno.test("acks reach meta at most once per progressIntervalMs and never hold a push back; stop writes the last at once", async () => {
+  const { local } = await setup();
+  const { upstream, held, pushes } = holdingUpstream();
+  const { meta, writes } = gatedMeta(local.meta, "sync/acked/events/0");
+  const clock = new ManualClock();
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "d",
+    topics: ["events"],
+    meta,
+    clock,
+    progressIntervalMs: 1000,
+  });
+  replicator.start();
+  await append(local, 0, records(0, 2));
+  await pushes(1);
+  held[0]!.answer();
+  await settle();
+  assert.deepEqual(writes.map((w) => w.value.ackedOffset), [-1]);
+
+  await append(local, 0, records(2, 2));
+  await settle();
+  assert.equal(held.length, 2, "a meta write under way holds no push back");
+  held[1]!.answer();
+  await settle();
+  assert.equal(replicator.retentionFloor("events", 0), 4);
+
+  writes[0]!.release();
+  await settle();
+  assert.equal(writes.length, 1, "the next write waits out the interval");
+  clock.advance(1000);
+  await settle();
+  assert.deepEqual(
+    writes.map((w) => w.value.ackedOffset),
+    [-1, 3],
+    "acks 1 and 3 go out together, as the latest",
+  );
+  writes[1]!.release();
+
+  await append(local, 0, records(4, 2));
+  await pushes(3);
+  held[2]!.answer();
+  await settle();
+  assert.equal(writes.length, 2);
+  const stopped = replicator.stop();
+  await settle();
+  assert.deepEqual(writes.map((w) => w.value.ackedOffset), [-1, 3, 5]);
+  writes[2]!.release();
+  await stopped;
+  assert.deepEqual(await local.meta.get("sync/acked/events/0"), {
+    ackedOffset: 5,
+    droppedRecords: 0,
+  });
+});
+
+Deno.test("the background loop sends a new append while an earlier push is in flight", async () => {
+  const { local } = await setup();
+  const { upstream, held, pushes } = holdingUpstream();
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "d",
+    topics: ["events"],
+    progressIntervalMs: 0,
+  });
+  replicator.start();
+  await append(local, 0, records(0, 2));
+  await pushes(1);
+  await append(local, 0, records(2, 1));
+  await settle();
+  assert.deepEqual(held.map((h) => h.lastOffset), [1, 2]);
+  held[1]!.answer();
+  await settle();
+  assert.equal(
+    replicator.status().streams[0]!.ackedOffset,
+    -1,
+    "the ack waits for the push in front",
+  );
+  held[0]!.answer();
+  await settle();
+  assert.equal(replicator.status().streams[0]!.ackedOffset, 2);
+  await replicator.stop();
 });

@@ -140,6 +140,8 @@ export class StreamRegistry {
   #byIdentity = new Map<string, number>();
   #queues = new Map<number, Promise<unknown>>();
   #lastSnapshotMs = new Map<number, number>();
+  /** Per stream, the last snapshot write: writes land in the order taken. */
+  #snapshots = new Map<number, Promise<void>>();
   #counters: SyncCounters = {
     appendedBatches: 0,
     appendedRecords: 0,
@@ -343,15 +345,27 @@ export class StreamRegistry {
     };
   }
 
-  /** Writes a consistent snapshot; callers hold the stream's queue. */
-  async #snapshot(record: StreamRecord): Promise<void> {
+  /**
+   * Takes a consistent snapshot now and writes it after the stream's
+   * earlier ones; callers hold the stream's queue. Resolves once written.
+   */
+  #snapshot(record: StreamRecord): Promise<void> {
     if (this.#log.hasTopic(record.topic)) {
       const hw = this.#log.partition(record.topic, record.partition)
         .highWatermark;
       record.snapshotOffset = Math.max(record.snapshotOffset, hw);
     }
     this.#lastSnapshotMs.set(record.producerId, this.#clock.now());
-    await this.#log.meta.set(streamKey(record.producerId), { ...record });
+    const copy = { ...record };
+    const id = record.producerId;
+    const written = (this.#snapshots.get(id) ?? Promise.resolve())
+      .then(() => this.#log.meta.set(streamKey(id), copy));
+    const tail = written.catch(() => {});
+    this.#snapshots.set(id, tail);
+    tail.then(() => {
+      if (this.#snapshots.get(id) === tail) this.#snapshots.delete(id);
+    });
+    return written;
   }
 
   /** The stream with this producerId; UNKNOWN_STREAM when there is none. */
@@ -501,7 +515,12 @@ export class StreamRegistry {
         1;
       const last = this.#lastSnapshotMs.get(record.producerId) ?? -Infinity;
       if (this.#clock.now() - last >= this.#snapshotIntervalMs) {
-        await this.#snapshot(record);
+        // Not awaited: the snapshot only shortens the replay on open, and a
+        // meta write (two fsyncs on FsStorage) held this push's answer and
+        // every push queued behind it for tens of ms once a second.
+        this.#snapshot(record).catch((err) => {
+          console.error("edgelog: cannot snapshot sync stream", err);
+        });
       }
     }
     return {

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import { ManualClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import { setProducer } from "../format/batch_header.ts";
 import { encodeBatch } from "../format/record_batch.ts";
 import { Log } from "../log/log.ts";
 import { MemoryStorage } from "../log/memory_storage.ts";
+import type { MetaStore } from "../log/storage.ts";
 import { sequenceForOffset } from "./sequence.ts";
-import { StreamRegistry } from "./stream_registry.ts";
+import { type RegistryLog, StreamRegistry } from "./stream_registry.ts";
 
 /** A device batch of `count` records at local offset `base`, as the replicator sends it. */
 async function deviceBatch(
@@ -158,4 +160,59 @@ Deno.test("a crash after the append and before the snapshot never causes a dupli
   assert.equal(reg.ackedOffset, 7);
   await reopened.push(producerId, await deviceBatch(8, 1, producerId, 1));
   assert.equal(log.partition("events", partition).highWatermark, 7);
+});
+
+Deno.test("a push never waits for its stream's periodic snapshot; flush and register do, in order", async () => {
+  const storage = new MemoryStorage();
+  const log = await centralLog(storage);
+  const writes: { value: { ackedOffset: number }; release: () => void }[] = [];
+  const meta: MetaStore = {
+    get: (key) => log.meta.get(key),
+    delete: (key) => log.meta.delete(key),
+    list: (prefix) => log.meta.list(prefix),
+    set: (key, value) =>
+      new Promise<void>((resolve, reject) => {
+        writes.push({
+          value: value as { ackedOffset: number },
+          release: () => log.meta.set(key, value).then(resolve, reject),
+        });
+      }),
+  };
+  const gated: RegistryLog = {
+    meta,
+    hasTopic: (name) => log.hasTopic(name),
+    topicConfig: (name) => log.topicConfig(name),
+    createTopic: (name, config) => log.createTopic(name, config),
+    partition: (topic, p) => log.partition(topic, p),
+  };
+  const clock = new ManualClock();
+  const registry = await StreamRegistry.open(gated, {
+    clock,
+    snapshotIntervalMs: 1000,
+  });
+  const registering = registry.register("n", "events", 0);
+  await new Promise((r) => setTimeout(r, 0));
+  writes[0]!.release();
+  const { producerId } = await registering;
+
+  clock.advance(1000);
+  const answer = await registry.push(
+    producerId,
+    await deviceBatch(0, 2, producerId),
+  );
+  assert.equal(answer.ackedOffset, 1, "answered with the snapshot write held");
+  assert.deepEqual(writes.map((w) => w.value.ackedOffset), [-1, 1]);
+  await registry.push(producerId, await deviceBatch(2, 1, producerId));
+  assert.equal(writes.length, 2, "one snapshot per interval");
+
+  const flushed = registry.flush();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(writes.length, 2, "the flush is written after the held one");
+  writes[1]!.release();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(writes.map((w) => w.value.ackedOffset), [-1, 1, 2]);
+  writes[2]!.release();
+  await flushed;
+  const reopened = await StreamRegistry.open(log);
+  assert.equal(reopened.stream(producerId).ackedOffset, 2);
 });
