@@ -421,13 +421,16 @@ export class Segment {
     if (this.#lastBatchRelative >= 0) {
       this.#timeIndex!.seal(this.#lastBatchRelative);
     }
+    // Encoded before the writer goes: once the segment is closed, a read
+    // that ends may release its indexes while the fsync below is under way.
+    const indexes = this.#encodeIndexes();
     this.#writer = undefined;
     try {
       await writer.syncData();
     } finally {
       writer.close();
     }
-    await this.#writeIndexes();
+    await this.#writeIndexes(indexes);
   }
 
   /**
@@ -676,7 +679,7 @@ export class Segment {
       this.#timeIndex!.seal(this.#lastBatchRelative);
     }
     this.#maxTimestamp = this.#timeIndex!.maxTimestamp;
-    await this.#writeIndexes();
+    await this.#writeIndexes(this.#encodeIndexes());
   }
 
   #buildIndexes(headers: BatchHeader[], positions: number[]): void {
@@ -693,9 +696,18 @@ export class Segment {
     this.#timeIndex = timeIndex;
   }
 
-  async #writeIndexes(): Promise<void> {
-    await Deno.writeFile(this.#path("index"), this.#offsetIndex!.encode());
-    await Deno.writeFile(this.#path("timeindex"), this.#timeIndex!.encode());
+  #encodeIndexes(): { offsets: Uint8Array; times: Uint8Array } {
+    return {
+      offsets: this.#offsetIndex!.encode(),
+      times: this.#timeIndex!.encode(),
+    };
+  }
+
+  async #writeIndexes(
+    indexes: { offsets: Uint8Array; times: Uint8Array },
+  ): Promise<void> {
+    await Deno.writeFile(this.#path("index"), indexes.offsets);
+    await Deno.writeFile(this.#path("timeindex"), indexes.times);
   }
 }
 
