@@ -1,6 +1,6 @@
 /**
  * The broker's HTTP API as a hono app over a Log and a GroupCoordinator.
- * Runtime-agnostic: `edge/` hands `app.fetch` to Deno.serve, tests call
+ * Runtime-agnostic: `edge/` hands `app.fetch` to the Deno server, tests call
  * `app.request`, and anything else that speaks Request/Response can serve it.
  *
  * @module

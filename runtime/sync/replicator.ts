@@ -712,8 +712,8 @@ export class Replicator {
    * it runs), keeping up to maxInFlight requests in flight: each answer
    * makes room for the next request, and a following drain sends a local
    * append at once while its window has room. Answers may come back in any order;
-   * the durable ack only advances over the contiguous answered prefix of the
-   * window. An out-of-order answer or a failure stops sending, lets the
+   * the durable ack only advances over the contiguous answered prefix of
+   * the window; an out-of-order answer or a failure stops sending, lets the
    * window settle, then rewinds to the upstream's expected offset or
    * reports the failure.
    */
