@@ -9,6 +9,11 @@
 
 import type { Browser, Page } from "playwright-core";
 import { bundle } from "../../browser/build.ts";
+import {
+  CHROMIUM_MISSING,
+  chromiumAvailable,
+  launchChromium,
+} from "./chromium.ts";
 import type { PageCases } from "./page_cases.ts";
 
 /** A served page; `close` stops the server and removes the bundle. */
@@ -104,4 +109,41 @@ export async function runPageCases(
       if (!result.ok) throw new Error(result.error);
     });
   }
+}
+
+/** What a {@linkcode browserTest} serves, and what it runs against it. */
+export interface BrowserTest<S extends { close(): Promise<void> }> {
+  /** Starts what the browser talks to; closed after the browser. */
+  serve(): Promise<S>;
+  run(t: Deno.TestContext, server: S, browser: Browser): Promise<void>;
+}
+
+/**
+ * Registers a test that runs in Chromium against what `test.serve` starts.
+ * Where Chromium is not installed the test is skipped and its name says
+ * why. Playwright keeps its pipes and timers past a test, hence no
+ * sanitizers.
+ */
+export function browserTest<S extends { close(): Promise<void> }>(
+  name: string,
+  test: BrowserTest<S>,
+): void {
+  Deno.test({
+    name: `${name}${
+      chromiumAvailable() ? "" : ` (skipped: ${CHROMIUM_MISSING})`
+    }`,
+    ignore: !chromiumAvailable(),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn(t) {
+      const server = await test.serve();
+      const browser = await launchChromium();
+      try {
+        await test.run(t, server, browser);
+      } finally {
+        await browser.close();
+        await server.close();
+      }
+    },
+  });
 }

@@ -7,11 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CHROMIUM_MISSING,
-  chromiumAvailable,
-  launchChromium,
-} from "./chromium.ts";
+import { browserTest } from "./harness.ts";
 import {
   brokerRecords,
   demoStatus,
@@ -25,18 +21,11 @@ import {
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 const N = 30;
 
-Deno.test({
-  name:
-    `browser SDK: offline, reload while offline, then exactly N records in order${
-      chromiumAvailable() ? "" : ` (skipped: ${CHROMIUM_MISSING})`
-    }`,
-  ignore: !chromiumAvailable(),
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const broker = await startDemoBroker();
-    const browser = await launchChromium();
-    try {
+browserTest(
+  "browser SDK: offline, reload while offline, then exactly N records in order",
+  {
+    serve: startDemoBroker,
+    async run(_t, broker, browser) {
       const context = await browser.newContext({
         viewport: { width: 480, height: 640 },
       });
@@ -102,9 +91,6 @@ Deno.test({
           `${name} is a PNG`,
         );
       }
-    } finally {
-      await browser.close();
-      await broker.close();
-    }
+    },
   },
-});
+);

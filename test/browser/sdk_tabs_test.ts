@@ -6,11 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CHROMIUM_MISSING,
-  chromiumAvailable,
-  launchChromium,
-} from "./chromium.ts";
+import { browserTest } from "./harness.ts";
 import {
   brokerRecords,
   demoStatus,
@@ -23,17 +19,11 @@ import {
 const CALLS = 20;
 const PER_CALL = 5;
 
-Deno.test({
-  name: `browser SDK: two tabs produce and sync at once, no duplicate, no loss${
-    chromiumAvailable() ? "" : ` (skipped: ${CHROMIUM_MISSING})`
-  }`,
-  ignore: !chromiumAvailable(),
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const broker = await startDemoBroker();
-    const browser = await launchChromium();
-    try {
+browserTest(
+  "browser SDK: two tabs produce and sync at once, no duplicate, no loss",
+  {
+    serve: startDemoBroker,
+    async run(_t, broker, browser) {
       const context = await browser.newContext();
       const url = `${broker.url}/demo/?name=tabs`;
       const tabs = [await context.newPage(), await context.newPage()];
@@ -106,9 +96,6 @@ Deno.test({
         (await brokerRecords(broker, "readings")).length,
         total + 10,
       );
-    } finally {
-      await browser.close();
-      await broker.close();
-    }
+    },
   },
-});
+);

@@ -5,11 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CHROMIUM_MISSING,
-  chromiumAvailable,
-  launchChromium,
-} from "./chromium.ts";
+import { browserTest } from "./harness.ts";
 import {
   brokerCount,
   brokerRecords,
@@ -21,49 +17,37 @@ import {
 
 const N = 25;
 
-Deno.test({
-  name: `browser SDK: the service worker syncs a closed page's records${
-    chromiumAvailable() ? "" : ` (skipped: ${CHROMIUM_MISSING})`
-  }`,
-  ignore: !chromiumAvailable(),
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const broker = await startDemoBroker();
-    const browser = await launchChromium();
-    try {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      page.setDefaultTimeout(20_000);
-      await openDemo(page, `${broker.url}/demo/?name=worker`);
-      await page.waitForFunction(() =>
-        navigator.serviceWorker.controller !== null
-      );
-      await page.waitForFunction(async () =>
-        // deno-lint-ignore no-explicit-any
-        (await (globalThis as any).edgelogDemo.log.sync.status()).online
-      );
+browserTest("browser SDK: the service worker syncs a closed page's records", {
+  serve: startDemoBroker,
+  async run(_t, broker, browser) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await openDemo(page, `${broker.url}/demo/?name=worker`);
+    await page.waitForFunction(() =>
+      navigator.serviceWorker.controller !== null
+    );
+    await page.waitForFunction(async () =>
+      // deno-lint-ignore no-explicit-any
+      (await (globalThis as any).edgelogDemo.log.sync.status()).online
+    );
 
-      await context.setOffline(true);
-      const local = await page.evaluate(async (n) => {
-        // deno-lint-ignore no-explicit-any
-        const demo = (globalThis as any).edgelogDemo;
-        await demo.record(n);
-        return (await demo.log.read("readings", 0)).records.map((
-          r: { value: unknown },
-        ) => r.value);
-      }, N) as unknown[];
-      assert.equal(local.length, N);
-      await page.close();
-      assert.equal(brokerCount(broker, "readings"), 0);
+    await context.setOffline(true);
+    const local = await page.evaluate(async (n) => {
+      // deno-lint-ignore no-explicit-any
+      const demo = (globalThis as any).edgelogDemo;
+      await demo.record(n);
+      return (await demo.log.read("readings", 0)).records.map((
+        r: { value: unknown },
+      ) => r.value);
+    }, N) as unknown[];
+    assert.equal(local.length, N);
+    await page.close();
+    assert.equal(brokerCount(broker, "readings"), 0);
 
-      await context.setOffline(false);
-      await waitForBrokerCount(broker, "readings", N, 40_000);
-      const central = await brokerRecords(broker, "readings");
-      assert.deepEqual(values(central), local);
-    } finally {
-      await browser.close();
-      await broker.close();
-    }
+    await context.setOffline(false);
+    await waitForBrokerCount(broker, "readings", N, 40_000);
+    const central = await brokerRecords(broker, "readings");
+    assert.deepEqual(values(central), local);
   },
 });
