@@ -11,6 +11,14 @@ function rejectsWith(promise: Promise<unknown>, code: string) {
   );
 }
 
+/** A heartbeat of a joined member of group g that subscribes to orders. */
+function beat(
+  groups: GroupCoordinator,
+  member: { memberId: string; memberEpoch: number },
+): Promise<HeartbeatResponse> {
+  return groups.heartbeat("g", { ...member, topics: ["orders"] });
+}
+
 function owned(response: HeartbeatResponse, topic = "orders"): number[] {
   return response.assignment.find((a) => a.topic === topic)?.partitions ?? [];
 }
@@ -31,10 +39,9 @@ Deno.test("GroupCoordinator membership", async (t) => {
         heartbeatIntervalMs: 3000,
         assignment: [{ topic: "orders", partitions: [0, 1, 2] }],
       });
-      const again = await groups.heartbeat("g", {
+      const again = await beat(groups, {
         memberId: a.memberId,
         memberEpoch: 1,
-        topics: ["orders"],
       });
       assert.deepEqual(again, a);
       assert.deepEqual(groups.listGroups(), [
@@ -54,31 +61,15 @@ Deno.test("GroupCoordinator membership", async (t) => {
       assert.equal(b1.memberEpoch, 1);
       assert.equal(groups.listGroups()[0]?.state, "Reconciling");
 
-      const a2 = await groups.heartbeat("g", {
-        memberId: a1.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
+      const a2 = await beat(groups, { memberId: a1.memberId, memberEpoch: 1 });
       assert.equal(a2.memberEpoch, 2);
       assert.equal(owned(a2).length, 2);
-      const b2 = await groups.heartbeat("g", {
-        memberId: b1.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
+      const b2 = await beat(groups, { memberId: b1.memberId, memberEpoch: 1 });
       assert.deepEqual(b2.assignment, [], "a has not acknowledged yet");
       assert.equal(b2.memberEpoch, 1);
 
-      await groups.heartbeat("g", {
-        memberId: a1.memberId,
-        memberEpoch: 2,
-        topics: ["orders"],
-      });
-      const b3 = await groups.heartbeat("g", {
-        memberId: b1.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
+      await beat(groups, { memberId: a1.memberId, memberEpoch: 2 });
+      const b3 = await beat(groups, { memberId: b1.memberId, memberEpoch: 1 });
       assert.equal(b3.memberEpoch, 2);
       assert.deepEqual(
         [...owned(a2), ...owned(b3)].sort(),
@@ -103,19 +94,11 @@ Deno.test("GroupCoordinator membership", async (t) => {
       heartbeatIntervalMs: 3000,
       assignment: [],
     });
-    const b2 = await groups.heartbeat("g", {
-      memberId: b.memberId,
-      memberEpoch: 1,
-      topics: ["orders"],
-    });
+    const b2 = await beat(groups, { memberId: b.memberId, memberEpoch: 1 });
     assert.deepEqual(owned(b2), [0, 1]);
     assert.equal(b2.memberEpoch, 2);
     await rejectsWith(
-      groups.heartbeat("g", {
-        memberId: a.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      }),
+      beat(groups, { memberId: a.memberId, memberEpoch: 1 }),
       "UNKNOWN_MEMBER",
     );
     await groups.heartbeat("g", {
@@ -133,11 +116,7 @@ Deno.test("GroupCoordinator membership", async (t) => {
       const a = await groups.heartbeat("g", { topics: ["orders"] });
       const b = await groups.heartbeat("g", { topics: ["orders"] });
       const hb = (memberEpoch: number) =>
-        groups.heartbeat("g", {
-          memberId: a.memberId,
-          memberEpoch,
-          topics: ["orders"],
-        });
+        beat(groups, { memberId: a.memberId, memberEpoch });
       await rejectsWith(hb(2), "FENCED");
       const a2 = await hb(1);
       assert.equal(a2.memberEpoch, 2);
@@ -173,23 +152,14 @@ Deno.test("GroupCoordinator membership", async (t) => {
       const { groups } = await openCoordinator(new Map([["orders", 2]]));
       const a = await groups.heartbeat("g", { topics: ["orders"] });
       const b = await groups.heartbeat("g", { topics: ["orders"] });
-      await groups.heartbeat("g", {
-        memberId: a.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
-      const rejoined = await groups.heartbeat("g", {
+      await beat(groups, { memberId: a.memberId, memberEpoch: 1 });
+      const rejoined = await beat(groups, {
         memberId: a.memberId,
         memberEpoch: 0,
-        topics: ["orders"],
       });
       assert.equal(rejoined.memberEpoch, 3);
       assert.equal(owned(rejoined).length, 1);
-      const b2 = await groups.heartbeat("g", {
-        memberId: b.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
+      const b2 = await beat(groups, { memberId: b.memberId, memberEpoch: 1 });
       assert.equal(owned(b2).length, 1, "a's released partition went to b");
       assert.notDeepEqual(owned(b2), owned(rejoined));
     },
@@ -263,18 +233,10 @@ Deno.test("GroupCoordinator sessions", async (t) => {
       groups.describeGroup("g").members.map((m) => m.memberId),
       [b.memberId],
     );
-    const b2 = await groups.heartbeat("g", {
-      memberId: b.memberId,
-      memberEpoch: 1,
-      topics: ["orders"],
-    });
+    const b2 = await beat(groups, { memberId: b.memberId, memberEpoch: 1 });
     assert.deepEqual(owned(b2), [0, 1]);
     await rejectsWith(
-      groups.heartbeat("g", {
-        memberId: a.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      }),
+      beat(groups, { memberId: a.memberId, memberEpoch: 1 }),
       "UNKNOWN_MEMBER",
     );
   });
@@ -283,11 +245,7 @@ Deno.test("GroupCoordinator sessions", async (t) => {
     const { groups, clock } = await openCoordinator(new Map([["orders", 2]]));
     const a = await groups.heartbeat("g", { topics: ["orders"] });
     clock.advance(44_999);
-    await groups.heartbeat("g", {
-      memberId: a.memberId,
-      memberEpoch: 1,
-      topics: ["orders"],
-    });
+    await beat(groups, { memberId: a.memberId, memberEpoch: 1 });
     clock.advance(44_999);
     assert.equal(groups.listGroups()[0]?.members, 1, "a heartbeat renews");
     clock.advance(1);
@@ -322,11 +280,7 @@ Deno.test("GroupCoordinator offsets", async (t) => {
       const { groups, meta } = await openCoordinator(new Map([["orders", 2]]));
       const a = await groups.heartbeat("g", { topics: ["orders"] });
       await groups.heartbeat("g", { topics: ["orders"] });
-      const a2 = await groups.heartbeat("g", {
-        memberId: a.memberId,
-        memberEpoch: 1,
-        topics: ["orders"],
-      });
+      const a2 = await beat(groups, { memberId: a.memberId, memberEpoch: 1 });
       assert.equal(a2.memberEpoch, 2);
       const commit = (
         memberEpoch: number,
