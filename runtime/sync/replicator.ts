@@ -16,129 +16,41 @@ import type { Clock } from "../clock.ts";
 import { systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import {
-  type BatchHeader,
   lastOffset as batchLastOffset,
   readBatchHeader,
-  setProducer,
 } from "../format/batch_header.ts";
-import { decodeBatch, encodeBatch } from "../format/record_batch.ts";
 import type { MetaStore } from "../log/storage.ts";
 import { BacklogBytes } from "./backlog_bytes.ts";
 import { backoffDelay } from "./backoff.ts";
-import { sequenceForOffset } from "./sequence.ts";
+import {
+  type InFlight,
+  openPushes,
+  takeAnsweredPrefix,
+  windowSettled,
+} from "./in_flight_window.ts";
+import { progressKey, ProgressWriter } from "./progress_writer.ts";
+import { batchesFrom, pushBody } from "./push_body.ts";
+import { type PushCompression, StreamCompression } from "./push_compression.ts";
+import type {
+  ReplicatorEvents,
+  ReplicatorLog,
+  ReplicatorOptions,
+  ReplicatorPartition,
+  ReplicatorStatus,
+  SyncUpstream,
+} from "./replicator_types.ts";
 import type { PushResult, Registration } from "./stream_registry.ts";
 
-/** The parts of a local partition the replicator reads (a PartitionLog). */
-export interface ReplicatorPartition {
-  readonly logStartOffset: number;
-  readonly highWatermark: number;
-  readBatches(offset: number, maxBytes: number): Promise<Uint8Array[]>;
-}
-
-/** An acknowledged local append, as the Log reports it (offsets inclusive). */
-export interface ReplicatorAppend {
-  topic: string;
-  partition: number;
-  baseOffset: number;
-  lastOffset: number;
-  bytes: number;
-}
-
-/** The parts of the local log the replicator uses (a Log). */
-export interface ReplicatorLog {
-  readonly meta: MetaStore;
-  listTopics(): { name: string; partitions: number }[];
-  partition(topic: string, partition: number): ReplicatorPartition;
-  onAppend(listener: (event: ReplicatorAppend) => void): () => void;
-}
-
-/** The upstream calls the replicator makes (an EdgelogClient). */
-export interface SyncUpstream {
-  registerStream(
-    nodeId: string,
-    topic: string,
-    sourcePartition: number,
-  ): Promise<Registration>;
-  pushBatches(
-    producerId: number,
-    bytes: Uint8Array,
-    options?: { dropped?: number },
-  ): Promise<PushResult>;
-}
-
-/** Options of {@linkcode Replicator}. */
-export interface ReplicatorOptions {
-  log: ReplicatorLog;
-  client: SyncUpstream;
-  nodeId: string;
-  /** Topics to sync; default every local topic, including ones created later. */
-  topics?: readonly string[];
-  /** Where acked offsets are kept; default the log's meta. */
-  meta?: MetaStore;
-  clock?: Clock;
-  random?: () => number;
-  /**
-   * Requests in flight per stream; default 3. A sliding window: the next
-   * request goes out as soon as one is answered, not once a round is.
-   */
-  maxInFlight?: number;
-  /** Bytes of batches per request (at least one batch); default 1 MiB. */
-  maxBatchBytes?: number;
-  /**
-   * How batches the local log holds uncompressed travel (compressed ones
-   * always go as they are). "none" (default) sends them as stored; "gzip"
-   * re-encodes each with gzip, keeping offsets, records and producer fields,
-   * whenever that makes it smaller; "auto" does so only if gzip saved at
-   * least 10 % on the stream's first 256 KiB.
-   * The upstream stores what it receives, so its copy is then gzip (readers
-   * decode it transparently). On loopback (bench/sync_bench.ts, highly
-   * compressible values) gzip roughly doubles the device's CPU and cuts the
-   * broker's by two thirds for no throughput gain, so it is off by default;
-   * on slow or metered links, where bytes cost more than CPU, it wins.
-   */
-  compression?: "none" | "gzip" | "auto";
-  /** Backoff of retries after network and server errors. */
-  backoff?: { baseMs?: number; maxMs?: number };
-  /**
-   * Least time between two writes of a stream's acked offset to meta;
-   * default 1000 ms. See {@linkcode Replicator} on why a stale one is safe.
-   */
-  progressIntervalMs?: number;
-}
-
-/** PROTOCOL.md's per-stream entry of GET /v1/sync/status. */
-export interface StreamStatus {
-  topic: string;
-  sourcePartition: number;
-  ackedOffset: number;
-  highWatermark: number;
-  lagRecords: number;
-  lastSuccessMs: number | null;
-  lastError: string | null;
-  droppedRecords: number;
-  /** Stopped for good because a newer replicator took the stream over. */
-  fenced: boolean;
-  /**
-   * Bytes of the local batches after `ackedOffset` (as stored, before any
-   * sync compression); null while they are being measured. See
-   * {@linkcode Replicator.measureLag}.
-   */
-  lagBytes: number | null;
-}
-
-/** PROTOCOL.md's GET /v1/sync/status body, less `upstream`. */
-export interface ReplicatorStatus {
-  online: boolean;
-  streams: StreamStatus[];
-}
-
-/** Events of a replicator. */
-export interface ReplicatorEvents {
-  ack: { topic: string; sourcePartition: number; ackedOffset: number };
-  error: { topic: string; sourcePartition: number; error: unknown };
-  fenced: { topic: string; sourcePartition: number };
-  dropped: { topic: string; sourcePartition: number; records: number };
-}
+export type {
+  ReplicatorAppend,
+  ReplicatorEvents,
+  ReplicatorLog,
+  ReplicatorOptions,
+  ReplicatorPartition,
+  ReplicatorStatus,
+  StreamStatus,
+  SyncUpstream,
+} from "./replicator_types.ts";
 
 interface StreamState {
   topic: string;
@@ -150,15 +62,8 @@ interface StreamState {
   lastError: string | null;
   fenced: boolean;
   loaded: Promise<void>;
-  /** The meta write under way (resolved when none), see #persist. */
-  persisting: Promise<void>;
-  writing: boolean;
-  /** Progress changed since the last meta write started. */
-  dirty: boolean;
-  lastWriteMs: number;
-  /** Cuts the wait before the next meta write short (stop, syncOnce). */
-  urgent: boolean;
-  delay: AbortController | undefined;
+  /** The stream's progress in meta, see #acked. */
+  progress: ProgressWriter;
   wake: (() => void) | undefined;
   /** Wakes a following drain waiting on its window (a local append). */
   nudge: (() => void) | undefined;
@@ -166,23 +71,10 @@ interface StreamState {
   running: Promise<void> | undefined;
   /** Drains run one at a time per stream (background loop and syncOnce). */
   draining: Promise<void>;
-  /** "auto" compression: whether gzip pays off here, once sampled. */
-  gzipPays: boolean | undefined;
-  sampledBytes: number;
-  sampledGzipBytes: number;
+  compression: StreamCompression;
   /** Sizes of the unsynced batches, once measured. */
   backlog: BacklogBytes | undefined;
   measuring: Promise<void> | undefined;
-}
-
-/** One push of the window, in flight or answered. */
-interface InFlight {
-  lastOffset: number;
-  dropped: number;
-  answer: PushResult | undefined;
-  failed: boolean;
-  /** Resolves (never rejects) once the push is answered or failed. */
-  settled: Promise<void>;
 }
 
 /** A body of batches to push, and the local offsets it covers. */
@@ -202,17 +94,8 @@ interface Halt {
 /** Stops the retries of a stream: a newer replicator owns it. */
 class Fenced extends Error {}
 
-const META_PREFIX = "sync/acked/";
 /** Consecutive rewinds without progress before a drain gives up. */
 const MAX_REWINDS = 16;
-/** Bytes of a stream's batches that "auto" compression samples. */
-const AUTO_SAMPLE_BYTES = 256 * 1024;
-/** "auto" keeps gzip when it saves at least this share of the bytes. */
-const AUTO_MIN_SAVING = 0.1;
-
-function metaKey(topic: string, partition: number): string {
-  return `${META_PREFIX}${topic}/${partition}`;
-}
 
 function streamKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -264,7 +147,7 @@ export class Replicator {
   #random: () => number;
   #maxInFlight: number;
   #maxBatchBytes: number;
-  #compression: "none" | "gzip" | "auto";
+  #compression: PushCompression;
   #backoff: { baseMs?: number; maxMs?: number };
   #progressIntervalMs: number;
   #streams = new Map<string, StreamState>();
@@ -352,24 +235,25 @@ export class Replicator {
         lastError: null,
         fenced: false,
         loaded: Promise.resolve(),
-        persisting: Promise.resolve(),
-        writing: false,
-        dirty: false,
-        lastWriteMs: Number.NEGATIVE_INFINITY,
-        urgent: false,
-        delay: undefined,
+        progress: new ProgressWriter(this.#meta, {
+          key: progressKey(topic, partition),
+          current: () => ({
+            ackedOffset: created.ackedOffset,
+            droppedRecords: created.droppedRecords,
+          }),
+          clock: this.#clock,
+          intervalMs: this.#progressIntervalMs,
+        }),
         wake: undefined,
         nudge: undefined,
         sleep: undefined,
         running: undefined,
         draining: Promise.resolve(),
-        gzipPays: undefined,
-        sampledBytes: 0,
-        sampledGzipBytes: 0,
+        compression: new StreamCompression(this.#compression),
         backlog: undefined,
         measuring: undefined,
       };
-      created.loaded = this.#meta.get(metaKey(topic, partition)).then(
+      created.loaded = this.#meta.get(progressKey(topic, partition)).then(
         (saved) => {
           const s = saved as
             | { ackedOffset: number; droppedRecords: number }
@@ -418,7 +302,7 @@ export class Replicator {
     }
     await Promise.all(runs);
     await Promise.all(
-      [...this.#streams.values()].map((s) => this.#flushProgress(s)),
+      [...this.#streams.values()].map((s) => s.progress.flush()),
     );
   }
 
@@ -626,7 +510,7 @@ export class Replicator {
     );
     stream.registration = registration;
     stream.ackedOffset = registration.ackedOffset;
-    this.#persist(stream);
+    stream.progress.changed();
     return registration;
   }
 
@@ -634,63 +518,12 @@ export class Replicator {
   #acked(stream: StreamState, ackedOffset: number): void {
     if (ackedOffset <= stream.ackedOffset) return;
     stream.ackedOffset = ackedOffset;
-    this.#persist(stream);
+    stream.progress.changed();
     this.#emit("ack", {
       topic: stream.topic,
       sourcePartition: stream.sourcePartition,
       ackedOffset,
     });
-  }
-
-  /**
-   * Records the stream's progress in meta, coalesced: one write at a time,
-   * at most one per progressIntervalMs, each carrying the latest ack.
-   * Nothing waits on it but stop() and syncOnce(): the upstream is the
-   * truth for acked offsets (every drain starts by registering, which
-   * resets them), so the local record only raises the retention floor
-   * early after a restart, and a stale one merely keeps more. A write per
-   * ack (two fsyncs on FsStorage) competed with the appends on the same
-   * disk and, awaited by the drain, stalled pushes by hundreds of ms.
-   */
-  #persist(stream: StreamState): void {
-    stream.dirty = true;
-    if (stream.writing) return;
-    stream.writing = true;
-    stream.persisting = this.#writeProgress(stream).finally(() => {
-      stream.writing = false;
-      stream.urgent = false;
-    });
-  }
-
-  async #writeProgress(stream: StreamState): Promise<void> {
-    try {
-      while (stream.dirty) {
-        const wait = stream.lastWriteMs + this.#progressIntervalMs -
-          this.#clock.now();
-        if (wait > 0 && !stream.urgent) {
-          stream.delay = new AbortController();
-          await this.#clock.sleep(wait, stream.delay.signal).catch(() => {});
-          stream.delay = undefined;
-        }
-        stream.dirty = false;
-        stream.lastWriteMs = this.#clock.now();
-        await this.#meta.set(metaKey(stream.topic, stream.sourcePartition), {
-          ackedOffset: stream.ackedOffset,
-          droppedRecords: stream.droppedRecords,
-        });
-      }
-    } catch (err) {
-      console.error("edgelog: cannot record sync progress", err);
-    }
-  }
-
-  /** Writes the stream's progress now if it changed; resolves once written. */
-  #flushProgress(stream: StreamState): Promise<void> {
-    if (stream.writing) {
-      stream.urgent = true;
-      stream.delay?.abort();
-    }
-    return stream.persisting;
   }
 
   #failed(stream: StreamState, err: unknown): void {
@@ -759,8 +592,7 @@ export class Replicator {
           cursor = request.lastOffset + 1;
         }
         if (inFlight.length > 0) {
-          const open = inFlight.filter((r) => !r.failed && !r.answer);
-          const waits = open.map((r) => r.settled);
+          const waits = openPushes(inFlight).map((r) => r.settled);
           if (
             waits.length > 0 && follow && !halted() &&
             inFlight.length < this.#maxInFlight
@@ -768,7 +600,7 @@ export class Replicator {
           if (waits.length > 0) await Promise.race(waits);
           stream.nudge = undefined;
           this.#advance(stream, inFlight);
-          if (halted() && inFlight.every((r) => r.failed || r.answer)) {
+          if (halted() && windowSettled(inFlight)) {
             inFlight.length = 0;
           }
           continue;
@@ -791,7 +623,7 @@ export class Replicator {
         halt.rewindTo = undefined;
         cursor = stream.ackedOffset + 1;
       }
-      if (!follow) await this.#flushProgress(stream);
+      if (!follow) await stream.progress.flush();
     } catch (err) {
       if (!(err instanceof Fenced)) this.#failed(stream, err);
       throw err;
@@ -804,9 +636,7 @@ export class Replicator {
    * flight (or failed) waits, so the durable ack never passes a hole.
    */
   #advance(stream: StreamState, inFlight: InFlight[]): void {
-    while (inFlight[0]?.answer !== undefined) {
-      const request = inFlight.shift()!;
-      const answer = request.answer!;
+    for (const { entry: request, answer } of takeAnsweredPrefix(inFlight)) {
       if (request.dropped > 0 && answer.ackedOffset >= request.lastOffset) {
         stream.droppedRecords += request.dropped;
         this.#emit("dropped", {
@@ -912,94 +742,17 @@ export class Replicator {
       from = start;
       batches = await partition.readBatches(from, this.#maxBatchBytes);
     }
-    const kept: { batch: Uint8Array; header: BatchHeader }[] = [];
-    for (const batch of batches) {
-      const header = readBatchHeader(batch);
-      if (batchLastOffset(header) >= from) kept.push({ batch, header });
-    }
+    const kept = batchesFrom(batches, from);
     if (kept.length === 0) return undefined;
-    const packed = this.#compression === "none" ? undefined : await Promise.all(
-      kept.map(({ batch, header }) =>
-        this.#pack(stream, batch, header, registration)
-      ),
-    );
-    let size = 0;
-    for (let i = 0; i < kept.length; i++) {
-      size += (packed?.[i] ?? kept[i]!.batch).length;
-    }
-    const body = new Uint8Array(size);
-    let at = 0;
-    for (let i = 0; i < kept.length; i++) {
-      const { batch, header } = kept[i]!;
-      const gzipped = packed?.[i];
-      if (gzipped !== undefined) {
-        body.set(gzipped, at);
-        at += gzipped.length;
-        continue;
-      }
-      body.set(batch, at);
-      setProducer(
-        body.subarray(at, at + batch.length),
-        registration.producerId,
-        registration.producerEpoch,
-        sequenceForOffset(header.baseOffset),
-      );
-      at += batch.length;
-    }
+    const body = pushBody(kept, {
+      producer: registration,
+      replacements: await stream.compression.packAll(kept, registration),
+    });
     const firstOffset = kept[0]!.header.baseOffset;
     return {
       body,
       lastOffset: batchLastOffset(kept.at(-1)!.header),
       dropped: firstOffset > cursor ? firstOffset - cursor : 0,
     };
-  }
-
-  /**
-   * A gzip copy of an uncompressed local batch carrying the producer
-   * fields, or undefined to send the batch as stored: the policy says so,
-   * the batch is not a plain one (compressed, log-append time,
-   * transactional, offsets with holes) or gzip would not make it smaller.
-   */
-  async #pack(
-    stream: StreamState,
-    batch: Uint8Array,
-    header: BatchHeader,
-    registration: Registration,
-  ): Promise<Uint8Array | undefined> {
-    if (this.#compression === "auto" && stream.gzipPays === false) {
-      return undefined;
-    }
-    if (
-      header.attributes !== 0 ||
-      header.lastOffsetDelta !== header.recordCount - 1
-    ) return undefined;
-    const { records } = await decodeBatch(batch);
-    if (records.some((r, i) => r.offset !== header.baseOffset + i)) {
-      return undefined;
-    }
-    const gzipped = await encodeBatch(
-      records.map((r) => ({
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-        timestamp: r.timestamp,
-      })),
-      {
-        baseOffset: header.baseOffset,
-        compression: "gzip",
-        producerId: registration.producerId,
-        producerEpoch: registration.producerEpoch,
-        baseSequence: sequenceForOffset(header.baseOffset),
-      },
-    );
-    if (this.#compression === "auto" && stream.gzipPays === undefined) {
-      stream.sampledBytes += batch.length;
-      stream.sampledGzipBytes += gzipped.length;
-      if (stream.sampledBytes >= AUTO_SAMPLE_BYTES) {
-        stream.gzipPays = stream.sampledGzipBytes <=
-          (1 - AUTO_MIN_SAVING) * stream.sampledBytes;
-      }
-    }
-    return gzipped.length < batch.length ? gzipped : undefined;
   }
 }
