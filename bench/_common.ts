@@ -44,6 +44,24 @@ export async function machine(): Promise<Machine> {
   };
 }
 
+/**
+ * `before` with the load average at the end of the run, so a result shows
+ * whether other work loaded the machine while it was measured.
+ */
+export async function machineAfter(before: Machine): Promise<Machine> {
+  return { ...before, loadAverageAfter: (await machine()).loadAverage };
+}
+
+/**
+ * Deno flags that make a broker subprocess write a CPU profile into
+ * bench/results/prof when the command line says `--profile`; none otherwise.
+ */
+export function profileFlags(): string[] {
+  if (!Deno.args.includes("--profile")) return [];
+  const dir = new URL("./results/prof", import.meta.url).pathname;
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
 /** Writes `results` to bench/results/<name>.json. */
 export async function writeResults(
   name: string,

@@ -39,8 +39,10 @@ import {
   flagValue,
   type Machine,
   machine,
+  machineAfter,
   mark,
   percentile,
+  profileFlags,
   type Throughput,
   throughput,
   writeResults,
@@ -57,7 +59,6 @@ const FETCH_MAX_BYTES = 2 ** 20;
 const BATCHES_MIME = "application/vnd.edgelog.batches";
 
 const seconds = Number(flagValue("--seconds") ?? "4");
-const profile = Deno.args.includes("--profile");
 
 /** Throughput of one phase, and what it cost the server process. */
 interface Rate extends Throughput {
@@ -389,10 +390,9 @@ async function main(): Promise<void> {
   const redis = await redisRates();
 
   await using dir = await tempDataDir();
-  const profDir = new URL("./results/prof", import.meta.url).pathname;
   await using broker = await startBroker({
     dataDir: dir.path,
-    denoFlags: profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+    denoFlags: profileFlags(),
   });
   const rssStart = await readRssBytes(broker.pid) ?? NaN;
   const rss = new RssSampler(broker.pid);
@@ -421,7 +421,7 @@ async function main(): Promise<void> {
   }
   const results: Results = {
     date: new Date().toISOString(),
-    machine: { ...before, loadAverageAfter: (await machine()).loadAverage },
+    machine: await machineAfter(before),
     setup: {
       recordsPerRequest: RECORDS_PER_REQUEST,
       valueBytes: VALUE_BYTES,

@@ -24,6 +24,7 @@ import {
   flagValue,
   type Machine,
   machine,
+  machineAfter,
   mark,
   type Throughput,
   throughput,
@@ -325,7 +326,7 @@ async function main(): Promise<void> {
   }
   const results: Results = {
     date: new Date().toISOString(),
-    machine: { ...before, loadAverageAfter: (await machine()).loadAverage },
+    machine: await machineAfter(before),
     setup: {
       valueBytes: VALUE_BYTES,
       secondsPerCase: seconds,

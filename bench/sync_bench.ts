@@ -34,8 +34,10 @@ import {
   flagValue,
   type Machine,
   machine,
+  machineAfter,
   mark,
   percentile,
+  profileFlags,
   type Throughput,
   throughput,
   writeResults,
@@ -49,7 +51,6 @@ const LATENCY_RATE = 1000;
 
 const totalRecords = Number(flagValue("--records") ?? "1000000");
 const latencySeconds = Number(flagValue("--latency-seconds") ?? "5");
-const profile = Deno.args.includes("--profile");
 
 /** Throughput of one phase and what it cost both processes. */
 interface Rate extends Throughput {
@@ -280,10 +281,9 @@ async function main(): Promise<void> {
   const batches = await buildBatches(8, RECORDS_PER_BATCH, { now: Date.now() });
   await using gatewayDir = await tempDataDir();
   await using brokerDir = await tempDataDir();
-  const profDir = new URL("./results/prof", import.meta.url).pathname;
   await using broker = await startBroker({
     dataDir: brokerDir.path,
-    denoFlags: profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+    denoFlags: profileFlags(),
   });
   const client = new EdgelogClient(broker.url, { retry: { attempts: 1 } });
   for (const topic of ["direct", "sync", "lat"]) {
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     date: new Date().toISOString(),
-    machine: { ...before, loadAverageAfter: (await machine()).loadAverage },
+    machine: await machineAfter(before),
     setup: {
       records: totalRecords,
       recordsPerBatch: RECORDS_PER_BATCH,
