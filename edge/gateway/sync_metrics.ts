@@ -71,49 +71,44 @@ interface Series {
   value: (s: StreamStatus) => number | null;
 }
 
+/** A series; a gauge unless `options.type` says otherwise. */
+function series(
+  name: string,
+  options: Omit<Series, "name" | "type"> & { type?: Series["type"] },
+): Series {
+  return { name, ...options, type: options.type ?? "gauge" };
+}
+
 const SERIES: readonly Series[] = [
-  {
-    name: "edgelog_sync_acked_offset",
-    type: "gauge",
+  series("edgelog_sync_acked_offset", {
     help: "Last local offset the upstream holds, by stream (-1 for none)",
     value: (s) => s.ackedOffset,
-  },
-  {
-    name: "edgelog_sync_high_watermark",
-    type: "gauge",
+  }),
+  series("edgelog_sync_high_watermark", {
     help: "Offset the next local record of a stream will get",
     value: (s) => s.highWatermark,
-  },
-  {
-    name: "edgelog_sync_lag_records",
-    type: "gauge",
+  }),
+  series("edgelog_sync_lag_records", {
     help: "Local records the upstream does not hold yet, by stream",
     value: (s) => s.lagRecords,
-  },
-  {
-    name: "edgelog_sync_lag_bytes",
-    type: "gauge",
+  }),
+  series("edgelog_sync_lag_bytes", {
     help: "Stored bytes of the local batches the upstream does not hold yet",
     value: (s) => s.lagBytes,
-  },
-  {
-    name: "edgelog_sync_stream_dropped_records_total",
+  }),
+  series("edgelog_sync_stream_dropped_records_total", {
     type: "counter",
     help: "Records a stream dropped before they were synced (disk budget)",
     value: (s) => s.droppedRecords,
-  },
-  {
-    name: "edgelog_sync_last_success_timestamp_seconds",
-    type: "gauge",
+  }),
+  series("edgelog_sync_last_success_timestamp_seconds", {
     help: "When the upstream last answered a push of a stream (Unix time)",
     value: (s) => s.lastSuccessMs === null ? null : s.lastSuccessMs / 1000,
-  },
-  {
-    name: "edgelog_sync_fenced",
-    type: "gauge",
+  }),
+  series("edgelog_sync_fenced", {
     help: "1 once a newer replicator took the stream over",
     value: (s) => s.fenced ? 1 : 0,
-  },
+  }),
 ];
 
 /**
