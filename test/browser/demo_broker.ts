@@ -97,6 +97,19 @@ export async function openDemo(
   await page.waitForFunction(() => "edgelogDemo" in globalThis);
 }
 
+/**
+ * Opens the demo in `page` and waits until its service worker controls the
+ * page (so it can serve the shell offline) and its sync reaches the broker.
+ */
+export async function openDemoOnline(page: Page, url: string): Promise<void> {
+  await openDemo(page, url);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.waitForFunction(async () =>
+    // deno-lint-ignore no-explicit-any
+    (await (globalThis as any).edgelogDemo.log.sync.status()).online
+  );
+}
+
 /** The demo page's sync status. */
 export function demoStatus(page: Page): Promise<{
   localRecords: number;

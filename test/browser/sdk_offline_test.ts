@@ -12,7 +12,7 @@ import {
   brokerRecords,
   demoStatus,
   isPng,
-  openDemo,
+  openDemoOnline,
   startDemoBroker,
   values,
   waitForBrokerCount,
@@ -32,14 +32,7 @@ browserTest(
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
       const url = `${broker.url}/demo/?name=offline`;
-      await openDemo(page, url);
-      await page.waitForFunction(() =>
-        navigator.serviceWorker.controller !== null
-      );
-      await page.waitForFunction(async () =>
-        // deno-lint-ignore no-explicit-any
-        (await (globalThis as any).edgelogDemo.log.sync.status()).online
-      );
+      await openDemoOnline(page, url);
 
       await context.setOffline(true);
       for (let i = 0; i < 3; i++) {

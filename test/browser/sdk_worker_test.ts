@@ -9,7 +9,7 @@ import { browserTest } from "./harness.ts";
 import {
   brokerCount,
   brokerRecords,
-  openDemo,
+  openDemoOnline,
   startDemoBroker,
   values,
   waitForBrokerCount,
@@ -23,14 +23,7 @@ browserTest("browser SDK: the service worker syncs a closed page's records", {
     const context = await browser.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    await openDemo(page, `${broker.url}/demo/?name=worker`);
-    await page.waitForFunction(() =>
-      navigator.serviceWorker.controller !== null
-    );
-    await page.waitForFunction(async () =>
-      // deno-lint-ignore no-explicit-any
-      (await (globalThis as any).edgelogDemo.log.sync.status()).online
-    );
+    await openDemoOnline(page, `${broker.url}/demo/?name=worker`);
 
     await context.setOffline(true);
     const local = await page.evaluate(async (n) => {
