@@ -86,6 +86,25 @@ export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 0.5);
 }
 
+/** How long records took to arrive, in milliseconds. */
+export interface LatencySummary {
+  records: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** The count, median, 99th percentile and maximum of `samples` (ms). */
+export function summarizeLatency(samples: readonly number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    records: sorted.length,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.at(-1) ?? NaN,
+  };
+}
+
 /** Records and bytes a phase moved in `seconds`, with the rates. */
 export interface Throughput {
   records: number;

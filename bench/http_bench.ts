@@ -37,12 +37,13 @@ import {
   describeMachine,
   fixed,
   flagValue,
+  type LatencySummary,
   type Machine,
   machine,
   machineAfter,
   mark,
-  percentile,
   profileFlags,
+  summarizeLatency,
   type Throughput,
   throughput,
   writeResults,
@@ -277,11 +278,7 @@ function fetchAll(broker: BrokerProcess): Promise<Rate> {
 }
 
 /** Latency from a produce request's start to a long-poll consumer's receipt. */
-interface Latency {
-  records: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
+interface Latency extends LatencySummary {
   /** Connections the open-loop producer needed to keep its schedule. */
   producerConnections: number;
 }
@@ -346,12 +343,8 @@ async function latency(broker: BrokerProcess): Promise<Latency> {
   await Promise.all(inFlight);
   await consumer;
   for (const c of opened) c.close();
-  samples.sort((a, b) => a - b);
   return {
-    records: samples.length,
-    p50Ms: percentile(samples, 0.5),
-    p99Ms: percentile(samples, 0.99),
-    maxMs: samples.at(-1) ?? NaN,
+    ...summarizeLatency(samples),
     producerConnections: opened.length,
   };
 }

@@ -32,12 +32,13 @@ import {
   describeMachine,
   fixed,
   flagValue,
+  type LatencySummary,
   type Machine,
   machine,
   machineAfter,
   mark,
-  percentile,
   profileFlags,
+  summarizeLatency,
   type Throughput,
   throughput,
   writeResults,
@@ -61,12 +62,8 @@ interface Rate extends Throughput {
 }
 
 /** End-to-end latency of the steady state. */
-interface Latency {
-  records: number;
+interface Latency extends LatencySummary {
   ratePerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
 }
 
 async function measure(
@@ -249,14 +246,7 @@ async function latency(client: EdgelogClient, log: Log): Promise<Latency> {
   if (samples.length < total) {
     throw new Error(`Consumer saw ${samples.length} of ${total} records`);
   }
-  samples.sort((a, b) => a - b);
-  return {
-    records: samples.length,
-    ratePerSec: LATENCY_RATE,
-    p50Ms: percentile(samples, 0.5),
-    p99Ms: percentile(samples, 0.99),
-    maxMs: samples.at(-1)!,
-  };
+  return { ...summarizeLatency(samples), ratePerSec: LATENCY_RATE };
 }
 
 /** What a run writes to bench/results/sync.json. */
