@@ -35,6 +35,7 @@ import {
   startDemoBroker,
   waitForBrokerCount,
 } from "../test/browser/demo_broker.ts";
+import { concatBytes } from "../runtime/format/bytes.ts";
 
 const RECORDS = Number(Deno.args[0] ?? 100_000);
 const PER_PRODUCE = 1000;
@@ -90,13 +91,7 @@ async function denoPush(
   let size = 0;
   const flush = () => {
     if (parts.length === 0) return;
-    const body = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      body.set(p, at);
-      at += p.length;
-    }
-    requests.push(body);
+    requests.push(concatBytes(parts));
     parts = [];
     size = 0;
   };

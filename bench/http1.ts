@@ -10,6 +10,8 @@
  * @module
  */
 
+import { concatBytes } from "../runtime/format/bytes.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CRLF = [13, 10] as const;
@@ -129,25 +131,17 @@ export class Http1Connection {
 
   async #chunked(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
-    let total = 0;
     for (;;) {
       const size = parseInt(await this.#line(), 16);
       if (size === 0) break;
       const part = await this.#bytes(size);
       parts.push(part);
-      total += size;
       await this.#line();
     }
     while ((await this.#line()) !== "") {
       // Trailers: ignored.
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   async #line(): Promise<string> {

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { concatBytes } from "../runtime/format/bytes.ts";
+
 const REDIS_SERVER = "/usr/bin/redis-server";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -105,11 +107,7 @@ export function encodeCommands(
   commands: readonly (readonly (string | Uint8Array)[])[],
 ): Uint8Array {
   const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (p: Uint8Array) => {
-    parts.push(p);
-    size += p.length;
-  };
+  const push = (p: Uint8Array) => parts.push(p);
   for (const args of commands) {
     push(encoder.encode(`*${args.length}\r\n`));
     for (const arg of args) {
@@ -119,13 +117,7 @@ export function encodeCommands(
       push(encoder.encode("\r\n"));
     }
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A RESP connection that writes pipelines and reads their replies. */

@@ -43,6 +43,7 @@ import {
   throughput,
   writeResults,
 } from "./_common.ts";
+import { concatBytes } from "../runtime/format/bytes.ts";
 
 const RECORDS_PER_BATCH = 1000;
 /** The replicator's defaults, which the direct producer copies. */
@@ -85,16 +86,6 @@ async function measure(
   };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** Appends `totalRecords` records to the gateway's `topic` in 1000-record batches. */
 async function fillGateway(
   log: Log,
@@ -131,7 +122,7 @@ function directProduce(
   const bodies = Array.from(
     { length: batches.length },
     (_, b) =>
-      concat(
+      concatBytes(
         Array.from(
           { length: perRequest },
           (_, i) => batches[(b + i) % batches.length]!,

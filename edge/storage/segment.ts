@@ -17,6 +17,7 @@ import {
 import { OffsetIndex } from "./offset_index.ts";
 import { TimeIndex } from "./time_index.ts";
 import { readAt, readIfExists, removeIfExists, writeAll } from "./_fs_util.ts";
+import { concatBytes } from "../../runtime/format/bytes.ts";
 
 /** The three files of a segment. */
 export type SegmentFileKind = "log" | "index" | "timeindex";
@@ -95,15 +96,7 @@ function gather(batches: readonly Uint8Array[]): Uint8Array[] {
   let runBytes = 0;
   const endRun = () => {
     if (run.length === 1) chunks.push(run[0]!);
-    if (run.length > 1) {
-      const joined = new Uint8Array(runBytes);
-      let at = 0;
-      for (const batch of run) {
-        joined.set(batch, at);
-        at += batch.length;
-      }
-      chunks.push(joined);
-    }
+    if (run.length > 1) chunks.push(concatBytes(run));
     run = [];
     runBytes = 0;
   };

@@ -20,6 +20,7 @@
  */
 
 import { EdgelogError } from "../errors.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** The codecs edgelog writes. */
 export type Compression = "none" | "gzip";
@@ -52,13 +53,7 @@ async function pipe(
     total += value.length;
   }
   if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

@@ -9,6 +9,7 @@
 export * from "./crc32c.ts";
 export * from "./batch_header.ts";
 export * from "./base64.ts";
+export * from "./bytes.ts";
 export * from "./json_record.ts";
 export * from "./varint.ts";
 export * from "./compression.ts";

@@ -11,6 +11,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { EdgelogError } from "../errors.ts";
+import { concatBytes } from "../format/bytes.ts";
 
 function tooLarge(maxBytes: number, got: string): EdgelogError {
   return new EdgelogError(
@@ -38,13 +39,7 @@ export async function readLimited(
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }
 
 /** Refuses a body longer than the limit or than its Content-Length. */

@@ -25,6 +25,7 @@ import {
   OffsetsQuerySchema,
   PartitionParams,
 } from "./schemas.ts";
+import { concatBytes } from "../format/bytes.ts";
 
 /** Records a JSON fetch answers when `maxRecords` is absent. */
 export const DEFAULT_MAX_RECORDS = 500;
@@ -98,13 +99,7 @@ export function joinBatches(
   if (adjacent && buffer instanceof ArrayBuffer) {
     return new Uint8Array(buffer, first.byteOffset, end - first.byteOffset);
   }
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function payloadBytes(records: readonly LogRecord[]): number {
