@@ -15,13 +15,32 @@
 export const BROKER_ENTRY = Deno.env.get("EDGELOG_BROKER_ENTRY") ??
   new URL("../edge/serve.ts", import.meta.url).pathname;
 
-/** The permissions `deno task serve` grants. */
-const SERVE_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-];
+/**
+ * The `deno run` flags of a task in deno.json (its permissions and V8
+ * flags): those before the script.
+ */
+function taskFlags(
+  config: { tasks?: Record<string, string> },
+  task: string,
+): string[] {
+  const words = (config.tasks?.[task] ?? "").trim().split(/\s+/);
+  const run = words.indexOf("run");
+  if (run < 0) throw new Error(`deno.json has no 'deno run' task '${task}'`);
+  const flags: string[] = [];
+  for (const word of words.slice(run + 1)) {
+    if (!word.startsWith("--")) break;
+    flags.push(word);
+  }
+  return flags;
+}
+
+/** The flags `deno task serve` runs the broker with. */
+const SERVE_FLAGS = taskFlags(
+  JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  ),
+  "serve",
+);
 
 /** The ready line names the URL the node listens on; only whole lines count. */
 const READY_URL = /https?:\/\/127\.0\.0\.1:\d+/;
@@ -79,7 +98,7 @@ export async function startBroker(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...SERVE_PERMISSIONS,
+      ...SERVE_FLAGS,
       ...(options.denoFlags ?? []),
       options.entry ?? BROKER_ENTRY,
       "--host",
