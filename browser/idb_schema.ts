@@ -2,53 +2,72 @@
  * The IndexedDB schema of an edgelog database and the code that opens it.
  *
  * ```
- * batches     key [topic, partition, baseOffset]  one row per record batch
- *   index "time"  [topic, partition, timeKey, nextOffset, maxTimestamp,
- *                  sizeBytes]
- * partitions  key [topic, partition]              logStartOffset
- * meta        key string                          JSON-compatible values
+ * batches     key [topic, partition, baseOffset, nextOffset, maxTimestamp,
+ *                  timeKey, sizeBytes, endBytes]   the batch's bytes
+ * partitions  key [topic, partition]               logStartOffset
+ * meta        key string                           JSON-compatible values
  * ```
+ *
+ * A batch is one row: its bytes alone, under a key given with the value
+ * (out-of-line), in a store without indexes. With an in-line key path or an
+ * index, Chromium deserializes a copy of every value written to compute its
+ * keys, a second copy of each batch; and in Chromium 156 one more request
+ * per batch (a row in a second store, or a read that checks the offset is
+ * free) cost 10-25% of an append of 100-record batches. So everything else
+ * about a batch lives in its key. Keys sort on [topic, partition,
+ * baseOffset] first, so a partition is one key range in offset order, and
+ * its state, its units and its time order are read from keys alone,
+ * without loading any batch.
+ *
+ * The key is unique as a whole, not per baseOffset: that a partition has
+ * one batch per offset rests on it having one writer at a time (one store
+ * per partition, and the SDK's write lock across tabs and workers).
  *
  * An append writes its batch rows and nothing else: a partition's
  * nextOffset, running maximum timestamp and size come from its first and
- * last rows when it is opened (each row carries `endBytes`, the partition's
- * cumulative size up to and including it).
+ * last keys when it is opened.
  *
  * `timeKey` is the largest timestamp of the batch and of every batch before
  * it in the partition (a running maximum, as Kafka's time index keeps), so
- * within a partition the "time" index is in offset order (ties on timeKey
- * fall to nextOffset, which grows with the offset), and its first entry at
- * or after T is the first batch, in offset order, whose own maxTimestamp is
- * at or after T, however the timestamps jump about. Every index entry also
- * carries the row's key, hence its baseOffset; with the other fields of the
- * index key, `segments()` lists the units from a key cursor without loading
- * any batch bytes.
+ * it never falls in offset order, and the first batch whose timeKey is at or
+ * after T is the first batch, in offset order, whose own maxTimestamp is at
+ * or after T, however the timestamps jump about: a binary search over the
+ * keys finds it.
  *
  * @module
  */
 
 import { type DBSchema, type IDBPDatabase, wrap } from "idb";
 
-/** One stored record batch. */
-export interface BatchRow {
-  topic: string;
-  partition: number;
-  baseOffset: number;
+/** The key of a stored record batch: its partition, offsets and sizes. */
+export type BatchKey = [
+  topic: string,
+  partition: number,
+  baseOffset: number,
   /** One past the batch's last offset. */
-  nextOffset: number;
+  nextOffset: number,
   /** The batch's own largest timestamp. */
-  maxTimestamp: number;
+  maxTimestamp: number,
   /** Running maximum of maxTimestamp up to this batch in its partition. */
-  timeKey: number;
-  sizeBytes: number;
+  timeKey: number,
+  sizeBytes: number,
   /**
    * Bytes appended to the partition up to and including this batch, from an
-   * arbitrary start: the last row's endBytes minus the first row's start
+   * arbitrary start: the last batch's endBytes minus the first batch's start
    * (endBytes - sizeBytes) is the partition's size.
    */
-  endBytes: number;
-  bytes: Uint8Array;
-}
+  endBytes: number,
+];
+
+/** Where each field sits in a {@linkcode BatchKey}. */
+export const FIELD = {
+  baseOffset: 2,
+  nextOffset: 3,
+  maxTimestamp: 4,
+  timeKey: 5,
+  sizeBytes: 6,
+  endBytes: 7,
+} as const;
 
 /**
  * The retention point of one partition, written by `deleteBefore` and by
@@ -61,16 +80,9 @@ export interface PartitionRow {
   logStartOffset: number;
 }
 
-/** Key of the "time" index; see the module comment. */
-export type TimeIndexKey = [string, number, number, number, number, number];
-
 /** The typed schema of an edgelog IndexedDB database. */
 export interface EdgelogDB extends DBSchema {
-  batches: {
-    key: [string, number, number];
-    value: BatchRow;
-    indexes: { time: TimeIndexKey };
-  };
+  batches: { key: BatchKey; value: Uint8Array };
   partitions: { key: [string, number]; value: PartitionRow };
   meta: { key: string; value: unknown };
 }
@@ -78,44 +90,68 @@ export interface EdgelogDB extends DBSchema {
 /**
  * The schema version; bump it with an upgrade step when the schema changes.
  * Version 1 kept nextOffset and size in the "partitions" row, written by
- * every append, and had baseOffset in the "time" index key.
+ * every append. Versions 1 and 2 stored each batch as one object of its
+ * fields and bytes under the in-line key [topic, partition, baseOffset],
+ * with a "time" index on the fields.
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
-const TIME_INDEX_PATH = [
-  "topic",
-  "partition",
-  "timeKey",
-  "nextOffset",
-  "maxTimestamp",
-  "sizeBytes",
-];
+/** A batch row of versions 1 and 2 (version 1 had no endBytes). */
+interface OldBatchRow {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  sizeBytes: number;
+  bytes: Uint8Array;
+}
 
 /**
- * Version 1 to 2: gives every batch row its `endBytes` (counted from the
- * partition's first row), rebuilds the "time" index on the new key and
- * narrows the "partitions" rows to their logStartOffset. Runs inside the
- * upgrade transaction, so a failure leaves version 1 as it was.
+ * Versions 1 and 2 to 3: moves every batch's bytes to the new "batches"
+ * store under its full key, with timeKey and endBytes counted again from the
+ * partition's first batch, then drops the old store (renamed aside first, so
+ * the new one can take its name). From version 1 it also narrows the
+ * "partitions" rows to their logStartOffset. Runs inside the upgrade
+ * transaction, so a failure leaves the old version as it was.
  */
-function upgradeFromV1(tx: IDBTransaction): void {
-  const batches = tx.objectStore("batches");
-  batches.deleteIndex("time");
-  batches.createIndex("time", TIME_INDEX_PATH);
+function upgradeToV3(tx: IDBTransaction, oldVersion: number): void {
+  const db = tx.db;
+  const old = tx.objectStore("batches");
+  old.name = "batches-old";
+  const batches = db.createObjectStore("batches");
   let partition: unknown[] = [];
+  let timeKey = -Infinity;
   let endBytes = 0;
-  batches.openCursor().onsuccess = (event) => {
+  old.openCursor().onsuccess = (event) => {
     const cursor = (event.target as IDBRequest<IDBCursorWithValue | null>)
       .result;
-    if (!cursor) return;
-    const row = cursor.value as BatchRow;
+    if (!cursor) {
+      db.deleteObjectStore(old.name);
+      return;
+    }
+    const row = cursor.value as OldBatchRow;
     if (row.topic !== partition[0] || row.partition !== partition[1]) {
       partition = [row.topic, row.partition];
+      timeKey = -Infinity;
       endBytes = 0;
     }
+    timeKey = Math.max(timeKey, row.maxTimestamp);
     endBytes += row.sizeBytes;
-    cursor.update({ ...row, endBytes });
+    const key: BatchKey = [
+      row.topic,
+      row.partition,
+      row.baseOffset,
+      row.nextOffset,
+      row.maxTimestamp,
+      timeKey,
+      row.sizeBytes,
+      endBytes,
+    ];
+    batches.add(row.bytes, key);
     cursor.continue();
   };
+  if (oldVersion !== 1) return;
   tx.objectStore("partitions").openCursor().onsuccess = (event) => {
     const cursor = (event.target as IDBRequest<IDBCursorWithValue | null>)
       .result;
@@ -140,14 +176,11 @@ export async function openEdgelogDB(
   const request = factory.open(name, DB_VERSION);
   request.addEventListener("upgradeneeded", (event) => {
     const db = request.result;
-    if (event.oldVersion === 1 && request.transaction) {
-      upgradeFromV1(request.transaction);
+    if (event.oldVersion > 0 && request.transaction) {
+      upgradeToV3(request.transaction, event.oldVersion);
       return;
     }
-    const batches = db.createObjectStore("batches", {
-      keyPath: ["topic", "partition", "baseOffset"],
-    });
-    batches.createIndex("time", TIME_INDEX_PATH);
+    db.createObjectStore("batches");
     db.createObjectStore("partitions", { keyPath: ["topic", "partition"] });
     db.createObjectStore("meta");
   });

@@ -6,15 +6,19 @@ import {
   lastOffset,
   readBatchHeader,
 } from "../runtime/format/mod.ts";
+import { DB_VERSION } from "./idb_schema.ts";
 import { IdbStorage } from "./idb_storage.ts";
 
 /**
- * Writes a version 1 database as the version 1 code did: the schema of
- * that release, and per partition its batch rows plus a state row.
+ * Writes a version 1 or 2 database as the code of that version did: its
+ * schema, and per partition its batch rows plus a state row. Version 2 rows
+ * count endBytes from `endBytesFrom`, as if earlier batches had been
+ * deleted.
  */
-async function createV1(
+async function createOld(
   factory: IDBFactory,
   name: string,
+  version: 1 | 2,
   partitions: {
     topic: string;
     partition: number;
@@ -22,21 +26,33 @@ async function createV1(
     logStart: number;
   }[],
 ): Promise<void> {
-  const request = factory.open(name, 1);
+  const request = factory.open(name, version);
   request.onupgradeneeded = () => {
     const db = request.result;
     const batches = db.createObjectStore("batches", {
       keyPath: ["topic", "partition", "baseOffset"],
     });
-    batches.createIndex("time", [
-      "topic",
-      "partition",
-      "timeKey",
-      "baseOffset",
-      "nextOffset",
-      "maxTimestamp",
-      "sizeBytes",
-    ]);
+    batches.createIndex(
+      "time",
+      version === 1
+        ? [
+          "topic",
+          "partition",
+          "timeKey",
+          "baseOffset",
+          "nextOffset",
+          "maxTimestamp",
+          "sizeBytes",
+        ]
+        : [
+          "topic",
+          "partition",
+          "timeKey",
+          "nextOffset",
+          "maxTimestamp",
+          "sizeBytes",
+        ],
+    );
     db.createObjectStore("partitions", { keyPath: ["topic", "partition"] });
     db.createObjectStore("meta");
   };
@@ -45,6 +61,7 @@ async function createV1(
     request.onerror = () => reject(request.error);
   });
   const tx = db.transaction(["batches", "partitions", "meta"], "readwrite");
+  const endBytesFrom = 1000;
   for (const { topic, partition, batches, logStart } of partitions) {
     let timeKey = -Infinity;
     let sizeBytes = 0;
@@ -63,17 +80,22 @@ async function createV1(
         maxTimestamp: header.maxTimestamp,
         timeKey,
         sizeBytes: bytes.length,
+        ...(version === 2 ? { endBytes: endBytesFrom + sizeBytes } : {}),
         bytes,
       });
     }
-    tx.objectStore("partitions").put({
-      topic,
-      partition,
-      logStartOffset: logStart,
-      nextOffset,
-      sizeBytes,
-      maxTimestamp: timeKey,
-    });
+    tx.objectStore("partitions").put(
+      version === 1
+        ? {
+          topic,
+          partition,
+          logStartOffset: logStart,
+          nextOffset,
+          sizeBytes,
+          maxTimestamp: timeKey,
+        }
+        : { topic, partition, logStartOffset: logStart },
+    );
   }
   tx.objectStore("meta").put({ hello: 1 }, "config/t");
   await new Promise((resolve, reject) => {
@@ -81,6 +103,21 @@ async function createV1(
     tx.onerror = () => reject(tx.error);
   });
   db.close();
+}
+
+/** The version and store names of the database `name`, as it is now. */
+async function schemaOf(
+  factory: IDBFactory,
+  name: string,
+): Promise<{ version: number; stores: string[] }> {
+  const request = factory.open(name);
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const schema = { version: db.version, stores: [...db.objectStoreNames] };
+  db.close();
+  return schema;
 }
 
 function batch(baseOffset: number, timestamps: number[]): Promise<Uint8Array> {
@@ -93,57 +130,77 @@ function batch(baseOffset: number, timestamps: number[]): Promise<Uint8Array> {
   );
 }
 
-Deno.test("IdbStorage upgrades a version 1 database with its data intact", async () => {
-  const factory = new IDBFactory();
-  const a = [
-    await batch(0, [50, 10]),
-    await batch(2, [20]),
-    await batch(3, [60, 5]),
-    await batch(5, [30]),
-  ];
-  const b = [await batch(0, [1]), await batch(1, [2, 3])];
-  await createV1(factory, "old", [
-    { topic: "a", partition: 0, batches: a, logStart: 2 },
-    { topic: "a", partition: 1, batches: b, logStart: 0 },
-  ]);
-  const options = { indexedDB: factory, quota: { persist: false } };
-  const storage = await IdbStorage.open("old", options);
-  assert.deepEqual(await storage.meta.get("config/t"), { hello: 1 });
+for (const version of [1, 2] as const) {
+  Deno.test(`IdbStorage upgrades a version ${version} database with its data intact`, async () => {
+    const factory = new IDBFactory();
+    const a = [
+      await batch(0, [50, 10]),
+      await batch(2, [20]),
+      await batch(3, [60, 5]),
+      await batch(5, [30]),
+    ];
+    const b = [await batch(0, [1]), await batch(1, [2, 3])];
+    await createOld(factory, "old", version, [
+      { topic: "a", partition: 0, batches: a, logStart: 2 },
+      { topic: "a", partition: 1, batches: b, logStart: 0 },
+    ]);
+    const options = { indexedDB: factory, quota: { persist: false } };
+    const storage = await IdbStorage.open("old", options);
+    assert.deepEqual(await schemaOf(factory, "old"), {
+      version: DB_VERSION,
+      stores: ["batches", "meta", "partitions"],
+    });
+    assert.deepEqual(await storage.meta.get("config/t"), { hello: 1 });
 
-  const p0 = await storage.openPartition("a", 0);
-  assert.equal(p0.logStartOffset, 2);
-  assert.equal(p0.nextOffset, 6);
-  assert.equal(p0.sizeBytes, a[1]!.length + a[2]!.length + a[3]!.length);
-  assert.deepEqual(await p0.read(0, 1e9), a.slice(1));
-  assert.deepEqual(await p0.read(4, 1), [a[2]]);
-  assert.equal(await p0.findBatchByTimestamp(50), 3, "timeKey kept");
-  assert.equal(await p0.findBatchByTimestamp(25), 3);
-  assert.equal(await p0.findBatchByTimestamp(20), 2);
-  assert.deepEqual(await p0.segments(), [
-    { baseOffset: 2, nextOffset: 3, maxTimestamp: 20, sizeBytes: a[1]!.length },
-    { baseOffset: 3, nextOffset: 5, maxTimestamp: 60, sizeBytes: a[2]!.length },
-  ]);
-  const a6 = await batch(6, [40]);
-  await p0.append([a6]);
-  await p0.deleteBefore(5);
-  assert.equal(p0.logStartOffset, 5);
-  assert.equal(p0.sizeBytes, a[3]!.length + a6.length);
-  assert.equal(await p0.findBatchByTimestamp(35), 6);
+    const p0 = await storage.openPartition("a", 0);
+    assert.equal(p0.logStartOffset, 2);
+    assert.equal(p0.nextOffset, 6);
+    assert.equal(p0.sizeBytes, a[1]!.length + a[2]!.length + a[3]!.length);
+    assert.deepEqual(await p0.read(0, 1e9), a.slice(1));
+    assert.deepEqual(await p0.read(4, 1), [a[2]]);
+    assert.equal(
+      await p0.findBatchByTimestamp(50),
+      3,
+      "timeKey counted from the first batch kept",
+    );
+    assert.equal(await p0.findBatchByTimestamp(25), 3);
+    assert.equal(await p0.findBatchByTimestamp(20), 2);
+    assert.deepEqual(await p0.segments(), [
+      {
+        baseOffset: 2,
+        nextOffset: 3,
+        maxTimestamp: 20,
+        sizeBytes: a[1]!.length,
+      },
+      {
+        baseOffset: 3,
+        nextOffset: 5,
+        maxTimestamp: 60,
+        sizeBytes: a[2]!.length,
+      },
+    ]);
+    const a6 = await batch(6, [40]);
+    await p0.append([a6]);
+    await p0.deleteBefore(5);
+    assert.equal(p0.logStartOffset, 5);
+    assert.equal(p0.sizeBytes, a[3]!.length + a6.length);
+    assert.equal(await p0.findBatchByTimestamp(35), 6);
 
-  const p1 = await storage.openPartition("a", 1);
-  assert.equal(p1.nextOffset, 3);
-  assert.equal(p1.sizeBytes, b[0]!.length + b[1]!.length);
-  assert.deepEqual(await p1.read(0, 1e9), b);
-  await storage.close();
+    const p1 = await storage.openPartition("a", 1);
+    assert.equal(p1.nextOffset, 3);
+    assert.equal(p1.sizeBytes, b[0]!.length + b[1]!.length);
+    assert.deepEqual(await p1.read(0, 1e9), b);
+    await storage.close();
 
-  const again = await IdbStorage.open("old", options);
-  const reopened = await again.openPartition("a", 0);
-  assert.equal(reopened.logStartOffset, 5);
-  assert.equal(reopened.nextOffset, 7);
-  assert.equal(reopened.sizeBytes, a[3]!.length + a6.length);
-  assert.deepEqual(await reopened.read(0, 1e9), [a[3], a6]);
-  await again.close();
-});
+    const again = await IdbStorage.open("old", options);
+    const reopened = await again.openPartition("a", 0);
+    assert.equal(reopened.logStartOffset, 5);
+    assert.equal(reopened.nextOffset, 7);
+    assert.equal(reopened.sizeBytes, a[3]!.length + a6.length);
+    assert.deepEqual(await reopened.read(0, 1e9), [a[3], a6]);
+    await again.close();
+  });
+}
 
 Deno.test("IdbStorage reads across chunks whatever the batch sizes", async () => {
   const storage = await IdbStorage.open("chunks", {
@@ -153,7 +210,7 @@ Deno.test("IdbStorage reads across chunks whatever the batch sizes", async () =>
   const store = await storage.openPartition("t", 0);
   const batches: Uint8Array[] = [];
   for (let i = 0; i < 40; i++) {
-    const value = new Uint8Array(i < 20 ? 1000 : 10);
+    const value = new Uint8Array(i < 20 ? 9000 : 10);
     batches.push(
       await encodeBatch([{ value, timestamp: i }], { baseOffset: i }),
     );

@@ -212,6 +212,24 @@ Deno.test("IdbStorage finds the first batch in offset order at or after a timest
   );
 });
 
+Deno.test("IdbStorage finds by time in batches another connection's retention left", async () => {
+  const factory = new IDBFactory();
+  const reader = await open(factory);
+  const writer = await open(factory);
+  const written = await writer.openPartition("t", 0);
+  for (let base = 0; base < 8; base++) {
+    await written.append([await batch(base, [base * 10])]);
+  }
+  const store = await reader.openPartition("t", 0);
+  await written.deleteBefore(6);
+  assert.equal(store.logStartOffset, 0, "the reader still counts from 0");
+  assert.equal(await store.findBatchByTimestamp(0), 6);
+  assert.equal(await store.findBatchByTimestamp(65), 7);
+  assert.deepEqual(await store.read(0, 1e9), await written.read(6, 1e9));
+  await writer.close();
+  await reader.close();
+});
+
 Deno.test("IdbStorage turns a QuotaExceededError into STORAGE_FULL and loses nothing", async () => {
   const storage = await open(new IDBFactory());
   const store = await storage.openPartition("t", 0);

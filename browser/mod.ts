@@ -11,7 +11,7 @@ export {
 } from "./idb_partition_store.ts";
 export { IdbMetaStore } from "./idb_meta_store.ts";
 export {
-  type BatchRow,
+  type BatchKey,
   DB_VERSION,
   type EdgelogDB,
   openEdgelogDB,
