@@ -3,7 +3,8 @@
  * read throughput for 100-byte values in batches of 1, 100 and 1000
  * records, next to plain IndexedDB writes of the same data, (a) one object
  * per batch and (b) one object per record, one transaction per append call
- * in both, each the best of three rounds. Prints markdown tables.
+ * in both. The ways write in step, batch by batch, in a new order at every
+ * batch; each keeps its best of three rounds. Prints markdown tables.
  *
  * Run: `deno run --allow-all bench/idb_bench.ts [--relaxed]`
  *

@@ -1,8 +1,12 @@
 /**
  * Page script of bench/idb_bench.ts: IdbStorage append and read against
  * plain IndexedDB writes of the same bytes, in the page's own IndexedDB.
- * Every way runs once in each position of the order (three rounds) and
- * reports its best round, so no way gains from running warm.
+ * The ways write in step, batch by batch, each into its own database, in a
+ * new order at every batch (every order of the three in turn), so that
+ * each way's total meets the same moments of a shared machine's load: run
+ * one after another, one build's ratios ranged over 0.75-1.18 across runs,
+ * and a way ran up to 14% slower right after the per-record puts. Then
+ * each reads back all it wrote. Three such rounds; every way keeps its best.
  *
  * @module
  */
@@ -38,12 +42,6 @@ declare global {
   var edgelogBench: ((c: BenchCase) => Promise<BenchResult>) | undefined;
 }
 
-async function elapsed(fn: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
 interface Cursor {
   value: unknown;
   continue(): Promise<Cursor | null>;
@@ -53,6 +51,23 @@ interface Cursor {
 async function drain(opened: Promise<Cursor | null>): Promise<void> {
   let cursor = await opened;
   while (cursor) cursor = await cursor.continue();
+}
+
+/** One way to store the batches: write batch i, read all back, close. */
+interface Way {
+  write(i: number): Promise<void>;
+  read(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ROUNDS = 3;
+
+/** Every order of 0..n-1. */
+function orders(n: number): number[][] {
+  if (n === 0) return [[]];
+  return orders(n - 1).flatMap((order) =>
+    Array.from({ length: n }, (_, i) => order.toSpliced(i, 0, n - 1))
+  );
 }
 
 globalThis.edgelogBench = async (c: BenchCase): Promise<BenchResult> => {
@@ -76,65 +91,85 @@ globalThis.edgelogBench = async (c: BenchCase): Promise<BenchResult> => {
   }
   const bytes = batches.reduce((n, b) => n + b.length, 0);
 
-  const idbStorage = async () => {
+  const idbStorage = async (): Promise<Way> => {
     await deleteDB("bench-edgelog");
     const storage = await IdbStorage.open("bench-edgelog", {
       durability: c.durability,
       quota: { persist: false },
     });
     const store = await storage.openPartition("bench", 0);
-    const writeMs = await elapsed(async () => {
-      for (const batch of batches) await store.append([batch]);
-    });
-    const readMs = await elapsed(async () => {
-      let offset = 0;
-      while (offset < store.nextOffset) {
-        const got = await store.read(offset, 1 << 20);
-        offset = lastOffset(readBatchHeader(got[got.length - 1]!)) + 1;
-      }
-    });
-    await storage.close();
-    await deleteDB("bench-edgelog");
-    return { writeMs, readMs };
-  };
-
-  /** Plain puts, one transaction per batch, of `objects(i)` under key i. */
-  const raw = (objects: (i: number) => Uint8Array[]) => async () => {
-    await deleteDB("bench-raw");
-    const db = await openDB("bench-raw", 1, {
-      upgrade(db) {
-        db.createObjectStore("data");
+    return {
+      write: (i) => store.append([batches[i]!]),
+      async read() {
+        let offset = 0;
+        while (offset < store.nextOffset) {
+          const got = await store.read(offset, 1 << 20);
+          offset = lastOffset(readBatchHeader(got[got.length - 1]!)) + 1;
+        }
       },
-    });
-    const writeMs = await elapsed(async () => {
-      let key = 0;
-      for (let i = 0; i < batches.length; i++) {
-        const tx = db.transaction("data", "readwrite", {
-          durability: c.durability,
-        });
-        for (const object of objects(i)) tx.store.put(object, key++);
-        await tx.done;
-      }
-    });
-    const readMs = await elapsed(() =>
-      drain(db.transaction("data").store.openCursor())
-    );
-    db.close();
-    await deleteDB("bench-raw");
-    return { writeMs, readMs };
+      async close() {
+        await storage.close();
+        await deleteDB("bench-edgelog");
+      },
+    };
   };
 
-  // Each way runs in every position across the rounds (the first writes of
-  // a page run slower), and keeps its best round.
-  const ways = [idbStorage, raw((i) => [batches[i]!]), raw(() => values)];
-  const best = ways.map(() => ({ writeMs: Infinity, readMs: Infinity }));
-  for (let round = 0; round < ways.length; round++) {
-    for (let k = 0; k < ways.length; k++) {
-      const w = (k + round) % ways.length;
-      const got = await ways[w]!();
-      best[w]!.writeMs = Math.min(best[w]!.writeMs, got.writeMs);
-      best[w]!.readMs = Math.min(best[w]!.readMs, got.readMs);
+  /**
+   * Plain puts into the database `name`, one transaction per batch, of
+   * `objects(i)` under keys counting from 0.
+   */
+  const raw =
+    (name: string, objects: (i: number) => Uint8Array[]) =>
+    async (): Promise<Way> => {
+      await deleteDB(name);
+      const db = await openDB(name, 1, {
+        upgrade(db) {
+          db.createObjectStore("data");
+        },
+      });
+      let key = 0;
+      return {
+        async write(i) {
+          const tx = db.transaction("data", "readwrite", {
+            durability: c.durability,
+          });
+          for (const object of objects(i)) tx.store.put(object, key++);
+          await tx.done;
+        },
+        read: () => drain(db.transaction("data").store.openCursor()),
+        async close() {
+          db.close();
+          await deleteDB(name);
+        },
+      };
+    };
+
+  const opens = [
+    idbStorage,
+    raw("bench-raw-batch", (i) => [batches[i]!]),
+    raw("bench-raw-record", () => values),
+  ];
+  const every = orders(opens.length);
+  const best = opens.map(() => ({ writeMs: Infinity, readMs: Infinity }));
+  for (let round = 0; round < ROUNDS; round++) {
+    const ways: Way[] = [];
+    for (const open of opens) ways.push(await open());
+    const writeMs = ways.map(() => 0);
+    for (let i = 0; i < batches.length; i++) {
+      for (const w of every[i % every.length]!) {
+        const start = performance.now();
+        await ways[w]!.write(i);
+        writeMs[w]! += performance.now() - start;
+      }
     }
+    for (const w of every[round % every.length]!) {
+      const start = performance.now();
+      await ways[w]!.read();
+      const readMs = performance.now() - start;
+      best[w]!.writeMs = Math.min(best[w]!.writeMs, writeMs[w]!);
+      best[w]!.readMs = Math.min(best[w]!.readMs, readMs);
+    }
+    for (const way of ways) await way.close();
   }
   const [idb, rawBatch, rawRecord] = best as [
     typeof best[0],
