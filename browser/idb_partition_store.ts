@@ -25,17 +25,8 @@ import {
 } from "./idb_schema.ts";
 import { storageFullOr } from "./quota.ts";
 
-/** Most keys one `getAllKeys` of a read fetches. */
+/** Most batches one `getAll` of a read fetches. */
 const MAX_READ_CHUNK = 256;
-
-/**
- * From this average batch size on, a read loads its batches with one `get`
- * each rather than one `getAll`: in Chromium 156, `getAll` of 9 batches of
- * 110 KB took 1.2-1.3x as long as 9 concurrent `get`s, and of 95 batches of
- * 11 KB about as long, while for batches of 4 KB and less one `getAll` was
- * faster (a `get` costs about 60 µs).
- */
-const GET_EACH_BYTES = 8192;
 
 /** Options of {@linkcode IdbPartitionStore}. */
 export interface IdbPartitionStoreOptions {
@@ -234,10 +225,10 @@ export class IdbPartitionStore implements PartitionStore {
   }
 
   /**
-   * Picks the batches to return from their keys (the one that holds
-   * `offset`, from a key range, and those after it, fetched in chunks sized
-   * from the typical batch), then loads exactly those batches: no batch is
-   * loaded that is not returned.
+   * Finds the batch that holds `offset` from keys alone while fetching the
+   * batches from `offset` on with `getAll`, both in one round trip; then
+   * fetches more in chunks sized from the typical batch. Batches only ever
+   * load when they are returned, but for the last of an overshooting chunk.
    */
   async read(offset: number, maxBytes: number): Promise<Uint8Array[]> {
     this.#checkOpen();
@@ -250,60 +241,37 @@ export class IdbPartitionStore implements PartitionStore {
         Math.max(1, Math.ceil(bytes / this.#typicalBatchBytes)),
       );
     const firstChunk = chunkFor(maxBytes);
-    const [holder, fromOffset] = await Promise.all([
+    const [holderKey, fromOffset] = await Promise.all([
       store.openKeyCursor(
         offsetRange(topic, partition, -Infinity, offset),
         "prev",
       ),
-      store.getAllKeys(offsetRange(topic, partition, offset), firstChunk),
+      store.getAll(offsetRange(topic, partition, offset), firstChunk),
     ]);
-    const picked = holder && holder.key[FIELD.nextOffset] > offset
-      ? [holder.key]
-      : [];
-    let total = picked[0]?.[FIELD.sizeBytes] ?? 0;
-    let next = fromOffset;
+    const holder = holderKey && holderKey.key[FIELD.nextOffset] > offset
+      ? await store.get(holderKey.key)
+      : undefined;
+    const batches = holder ? [holder, ...fromOffset] : fromOffset;
+    let last = batches[0];
+    if (!last) return [];
+    this.#typicalBatchBytes = last.byteLength;
+    const out = [last];
+    let total = last.byteLength;
     let more = fromOffset.length === firstChunk;
-    pick: for (;;) {
-      for (const key of next) {
-        const size = key[FIELD.sizeBytes];
-        if (picked.length > 0 && total + size > maxBytes) break pick;
-        picked.push(key);
-        total += size;
+    let next = batches.slice(1);
+    for (;;) {
+      for (const batch of next) {
+        if (total + batch.byteLength > maxBytes) return out;
+        out.push(batch);
+        total += batch.byteLength;
+        last = batch;
       }
-      const last = picked[picked.length - 1];
-      if (!more || !last || total >= maxBytes) break;
+      if (!more || total >= maxBytes) return out;
       const chunk = chunkFor(maxBytes - total);
-      next = await store.getAllKeys(
-        offsetRange(topic, partition, last[FIELD.nextOffset]),
-        chunk,
-      );
+      const after = lastOffset(readBatchHeader(last)) + 1;
+      next = await store.getAll(offsetRange(topic, partition, after), chunk);
       more = next.length === chunk;
     }
-    const first = picked[0];
-    const last = picked[picked.length - 1];
-    if (!first || !last) return [];
-    this.#typicalBatchBytes = first[FIELD.sizeBytes];
-    if (total / picked.length < GET_EACH_BYTES) {
-      return await store.getAll(
-        offsetRange(
-          topic,
-          partition,
-          first[FIELD.baseOffset],
-          last[FIELD.nextOffset],
-        ),
-      );
-    }
-    return await Promise.all(picked.map(async (key) => {
-      const bytes = await store.get(key);
-      if (!bytes) {
-        throw new Error(
-          `Cannot read batch ${
-            key[FIELD.baseOffset]
-          } of ${this.#name()}: its key is listed but its bytes are missing`,
-        );
-      }
-      return bytes;
-    }));
   }
 
   /**

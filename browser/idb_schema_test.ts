@@ -210,7 +210,7 @@ Deno.test("IdbStorage reads across chunks whatever the batch sizes", async () =>
   const store = await storage.openPartition("t", 0);
   const batches: Uint8Array[] = [];
   for (let i = 0; i < 40; i++) {
-    const value = new Uint8Array(i < 20 ? 9000 : 10);
+    const value = new Uint8Array(i < 20 ? 1000 : 10);
     batches.push(
       await encodeBatch([{ value, timestamp: i }], { baseOffset: i }),
     );
