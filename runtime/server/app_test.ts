@@ -234,6 +234,15 @@ Deno.test("CORS: pages of other origins may call the API, preflights need no tok
       res.headers.get("access-control-expose-headers") ?? "",
       /Edgelog-Next-Offset/,
     );
+    const noOrigin = await s.app.request("/v1/topics", {
+      headers: { Authorization: "Bearer t" },
+    });
+    assert.equal(noOrigin.status, 200);
+    assert.equal(noOrigin.headers.get("access-control-allow-origin"), null);
+    const noOriginPreflight = await s.app.request("/v1/topics", {
+      method: "OPTIONS",
+    });
+    assert.equal(noOriginPreflight.status, 401, "not a CORS preflight");
   } finally {
     await s.close();
   }
