@@ -6,25 +6,9 @@
  * @module
  */
 
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(name);
-  return at >= 0 ? Deno.args[at + 1] ?? fallback : fallback;
-}
+import { okResponse, serveBench } from "./_bench_server.ts";
 
-const answer = JSON.stringify({ ok: true });
-const server = Deno.serve({
-  hostname: flag("--host", "127.0.0.1"),
-  port: Number(flag("--port", "0")),
-  onListen: ({ hostname, port }) =>
-    console.log(`ceiling server listening on http://${hostname}:${port}`),
-}, async (req) => {
+serveBench("ceiling server", async (req) => {
   await req.arrayBuffer();
-  return new Response(answer, {
-    headers: { "content-type": "application/json" },
-  });
-});
-
-Deno.addSignalListener("SIGTERM", async () => {
-  await server.shutdown();
-  Deno.exit(0);
+  return okResponse();
 });

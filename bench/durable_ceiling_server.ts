@@ -10,10 +10,8 @@
  * @module
  */
 
-function flag(name: string, fallback: string): string {
-  const at = Deno.args.indexOf(name);
-  return at >= 0 ? Deno.args[at + 1] ?? fallback : fallback;
-}
+import { flagValue } from "./_common.ts";
+import { okResponse, serveBench } from "./_bench_server.ts";
 
 /** One append-only file and the bodies waiting for its next write. */
 interface PartitionFile {
@@ -22,7 +20,7 @@ interface PartitionFile {
   draining: boolean;
 }
 
-const dir = flag("--data", await Deno.makeTempDir());
+const dir = flagValue("--data") ?? await Deno.makeTempDir();
 const files = new Map<string, Promise<PartitionFile>>();
 
 function partitionFile(name: string): Promise<PartitionFile> {
@@ -51,15 +49,7 @@ async function drain(entry: PartitionFile): Promise<void> {
   entry.draining = false;
 }
 
-const answer = JSON.stringify({ ok: true });
-const server = Deno.serve({
-  hostname: flag("--host", "127.0.0.1"),
-  port: Number(flag("--port", "0")),
-  onListen: ({ hostname, port }) =>
-    console.log(
-      `durable ceiling server listening on http://${hostname}:${port}`,
-    ),
-}, async (req) => {
+serveBench("durable ceiling server", async (req) => {
   const partition = new URL(req.url).searchParams.get("partition") ?? "0";
   const body = new Uint8Array(await req.arrayBuffer());
   const entry = await partitionFile(partition.replace(/\D/g, "") || "0");
@@ -67,12 +57,5 @@ const server = Deno.serve({
     entry.waiting.push({ body, done });
     if (!entry.draining) drain(entry);
   });
-  return new Response(answer, {
-    headers: { "content-type": "application/json" },
-  });
-});
-
-Deno.addSignalListener("SIGTERM", async () => {
-  await server.shutdown();
-  Deno.exit(0);
+  return okResponse();
 });
