@@ -16,6 +16,7 @@ import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
 import { demoRoutes } from "./demo_routes.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
+import { mirrorRoutes } from "./kafka/mirror_routes.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running broker. */
@@ -86,6 +87,7 @@ export async function startBroker(
   const shutdown = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   let registry: StreamRegistry | undefined;
+  let mirror: KafkaMirror | undefined;
   try {
     const groups = await GroupCoordinator.open({
       meta: log.meta,
@@ -100,6 +102,9 @@ export async function startBroker(
       autoCreateTopics: config.autoCreateTopics,
     });
     registry = streams;
+    mirror = config.kafkaMirror &&
+      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
+    const kafkaMirror = mirror;
     const app = createApp({
       log,
       groups,
@@ -109,8 +114,10 @@ export async function startBroker(
       corsOrigins: config.corsOrigins,
       pages: NODE_PAGES,
       signal: shutdown.signal,
+      ...(kafkaMirror ? { mirror: kafkaMirror } : {}),
       extraRoutes: (app, ctx) => {
         syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);
+        if (kafkaMirror) mirrorRoutes(kafkaMirror)(app);
         demoRoutes()(app);
       },
     });
@@ -121,8 +128,6 @@ export async function startBroker(
       ...(tls ?? {}),
     }, app.fetch);
     const port = server.addr.port;
-    const mirror = config.kafkaMirror &&
-      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
 
     const retention = setInterval(() => {
       groups.expireMembers();
@@ -139,7 +144,7 @@ export async function startBroker(
         shutdown.abort();
         await listening.shutdown();
         await streams.flush();
-        await mirror?.close();
+        await kafkaMirror?.close();
         await log.close();
       })();
     return {
@@ -149,7 +154,7 @@ export async function startBroker(
       log,
       groups,
       metrics,
-      ...(mirror ? { kafkaMirror: mirror } : {}),
+      ...(kafkaMirror ? { kafkaMirror } : {}),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -157,6 +162,7 @@ export async function startBroker(
     shutdown.abort();
     await server?.shutdown();
     await registry?.flush().catch(() => {});
+    await mirror?.close();
     await log.close();
     throw err;
   }

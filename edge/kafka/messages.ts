@@ -84,6 +84,8 @@ export interface TopicMetadata {
 
 /** A decoded Metadata response. */
 export interface Metadata {
+  /** Kafka's cluster id (null from very old brokers). */
+  clusterId: string | null;
   brokers: BrokerAddress[];
   topics: TopicMetadata[];
 }
@@ -120,7 +122,7 @@ export function decodeMetadata(body: Uint8Array): Metadata {
     r.nullableString();
     return broker;
   });
-  r.nullableString();
+  const clusterId = r.nullableString();
   r.int32();
   const topics = r.array((r) => {
     const errorCode = r.int16();
@@ -141,7 +143,7 @@ export function decodeMetadata(body: Uint8Array): Metadata {
     r.int32();
     return { errorCode, name, partitions };
   });
-  return { brokers, topics };
+  return { clusterId, brokers, topics };
 }
 
 /** A topic to create. */

@@ -106,6 +106,7 @@ Deno.test("decodeMetadata reads brokers, topics and leaders of v8", () => {
     .int32(0)
     .finish();
   assert.deepEqual(decodeMetadata(body), {
+    clusterId: "cluster",
     brokers: [{ nodeId: 1, host: "h", port: 9092 }],
     topics: [{
       errorCode: 0,

@@ -15,7 +15,12 @@ import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
 import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
-import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
+import type {
+  MirrorView,
+  ServerApp,
+  ServerContext,
+  ServerEnv,
+} from "./context.ts";
 import { onError, onNotFound, validationHook } from "./errors.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
 import { registerGroupRoutes } from "./groups_routes.ts";
@@ -64,6 +69,8 @@ export interface CreateAppOptions {
    * with bearer tokens, not cookies. An empty list turns CORS off.
    */
   corsOrigins?: readonly string[];
+  /** The node's Kafka mirror: topic descriptions show its state. */
+  mirror?: MirrorView;
 }
 
 /** Headers a cross-origin page sends and reads. */
@@ -185,6 +192,7 @@ export function createApp(options: CreateAppOptions): ServerApp {
     signal: options.signal ?? new AbortController().signal,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+    ...(options.mirror ? { mirror: options.mirror } : {}),
   };
   metrics.attach(options.log);
 

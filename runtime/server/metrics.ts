@@ -70,6 +70,13 @@ function formatValue(value: number): string {
   return Number.isNaN(value) ? "NaN" : String(value);
 }
 
+/** A gauge family read at scrape time from a part that registered it. */
+export interface GaugeFamily {
+  name: string;
+  help: string;
+  samples: { labels: Labels; value: number }[];
+}
+
 /** Sources of the gauges read at scrape time. */
 export interface MetricsSources {
   log?: Log;
@@ -84,6 +91,7 @@ export interface MetricsSources {
 export class Metrics {
   #counters = new Map<string, Family<number>>();
   #attached = new WeakSet<Log>();
+  #gauges: (() => GaugeFamily[])[] = [];
   #latency: Family<HistogramValue> = {
     help: "HTTP request latency by route, method and status",
     samples: new Map(),
@@ -110,6 +118,17 @@ export class Metrics {
     if (this.#attached.has(log)) return;
     this.#attached.add(log);
     log.onAppend((e) => this.recordsIn(e.topic, e.records, e.bytes));
+  }
+
+  /**
+   * Adds gauges that `read` answers at every scrape (the Kafka mirror's
+   * lag and state); returns a function that removes them.
+   */
+  addGauges(read: () => GaugeFamily[]): () => void {
+    this.#gauges.push(read);
+    return () => {
+      this.#gauges = this.#gauges.filter((g) => g !== read);
+    };
   }
 
   /** The current value of a counter, for tests and status pages. */
@@ -188,6 +207,11 @@ export class Metrics {
     this.#renderLatency(out);
     if (sources.log) renderLog(out, sources.log);
     if (sources.groups) renderGroups(out, sources.groups);
+    for (const read of this.#gauges) {
+      for (const family of read()) {
+        gauge(out, family.name, family.help, family.samples);
+      }
+    }
     return out.join("\n") + "\n";
   }
 
