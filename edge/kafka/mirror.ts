@@ -49,6 +49,14 @@ export interface KafkaMirrorOptions {
   clientId?: string;
   /** Produce requests in flight per partition, 1 to 5 (Kafka's dedupe window); default 5. */
   maxInFlight?: number;
+  /**
+   * "dedicated" (default): this broker is the only writer of its Kafka
+   * topics and each record keeps its edgelog offset in Kafka. "shared":
+   * several brokers append to the same Kafka topics, Kafka assigns the
+   * offsets, and each broker finds where it stopped from its own batches in
+   * Kafka (docs/kafka_mirror.md).
+   */
+  mode?: "dedicated" | "shared";
   /** Create missing Kafka topics; default true. */
   createTopics?: boolean;
   /** Replication factor of created topics; default -1 (the cluster's default). */
@@ -239,6 +247,7 @@ export class KafkaMirror {
         maxInFlight: options.maxInFlight ?? 5,
         readBytes: options.readBytes ?? 1 << 20,
         partitions,
+        shared: options.mode === "shared",
         createTopic: options.createTopics ?? true,
         replicationFactor: options.replicationFactor ?? -1,
         onMirrored: (records, offset) => {

@@ -40,6 +40,7 @@
 
 import type { Clock } from "../../runtime/clock.ts";
 import {
+  batchSize,
   decodeBatch,
   encodeBatch,
   lastOffset,
@@ -63,7 +64,10 @@ const PRODUCER_STATE_CODES = new Set([47, 59, 90]);
 
 /** What the metadata area keeps per mirrored partition. */
 interface StoredState {
-  /** edgelog offset = Kafka offset + delta. */
+  /**
+   * Dedicated mode: edgelog offset = Kafka offset + delta. Shared mode:
+   * edgelog offset = sequence + delta (mod 2^31).
+   */
   delta: number;
   /** The next edgelog offset Kafka had acknowledged, for operators. */
   offset: number;
@@ -71,6 +75,27 @@ interface StoredState {
   stopped?: string;
   /** The edgelog offset an operator resumed at: may be inside a batch. */
   resumedAt?: number;
+  /**
+   * Shared mode: the Kafka offset of the last batch Kafka acknowledged
+   * (`acked`), or Kafka's end before the first batch was sent: this
+   * broker's batches in Kafka are all at or after it.
+   */
+  scanFrom?: number;
+  acked?: boolean;
+}
+
+/** Where a session starts. */
+interface ResumePoint {
+  state: StoredState;
+  /** The edgelog offset of the next record to send. */
+  next: number;
+}
+
+/** The last batch of this broker's producer found in a Kafka partition. */
+interface OwnBatch {
+  kafkaOffset: number;
+  /** The sequence the batch after it must carry. */
+  nextSequence: number;
 }
 
 /**
@@ -118,6 +143,12 @@ export interface PartitionMirrorContext {
   readBytes: number;
   /** Partitions of the edgelog topic, for a Kafka topic created to match. */
   partitions: number;
+  /**
+   * Shared mode: other brokers write the same Kafka partition, so Kafka
+   * assigns the offsets; the resume point comes from this broker's last
+   * batch in Kafka, found by reading the partition from `scanFrom`.
+   */
+  shared: boolean;
   /** Whether to create the Kafka topic when missing. */
   createTopic: boolean;
   /** Replication factor of created topics; -1 for the broker default. */
@@ -146,7 +177,10 @@ export class MirrorNotStoppedError extends Error {
 
 interface InFlight {
   answer: Promise<ProducePartitionResult>;
-  /** The Kafka offset Kafka must give the batch's first record. */
+  /**
+   * The Kafka offset Kafka must give the batch's first record (shared
+   * mode: its sequence, since Kafka chooses the offset).
+   */
   kafkaOffset: number;
   records: number;
   /** The edgelog offset after the batch. */
@@ -177,6 +211,8 @@ export class PartitionMirror {
   #dirty = false;
   #state: StoredState | undefined;
   #resumeFrom: number | undefined;
+  /** Shared mode: Kafka offset of the last batch Kafka acknowledged. */
+  #lastBatch: number | undefined;
 
   constructor(log: PartitionLog, ctx: PartitionMirrorContext) {
     this.topic = log.topic;
@@ -309,14 +345,15 @@ export class PartitionMirror {
     const leader = await this.#leader();
     const producer = await this.#ctx.producer();
     const kafkaEnd = await client.endOffset(this.topic, this.partition, leader);
-    const state = await this.#sessionState(kafkaEnd);
-    let next = kafkaEnd + state.delta;
+    const resume = await this.#resumePoint(kafkaEnd, leader, producer);
+    const { state } = resume;
+    let next = resume.next;
     if (next > this.#log.highWatermark) {
       throw new MirrorDivergedError(
         `Kafka partition ${this.topic}-${this.partition} ends at ${kafkaEnd}, ` +
-          `which is edgelog offset ${next}, past edgelog's high watermark ` +
-          `${this.#log.highWatermark} (delta ${state.delta}): Kafka holds records ` +
-          `the mirror did not write, or edgelog lost acknowledged records`,
+          `which puts the mirror at edgelog offset ${next}, past edgelog's high ` +
+          `watermark ${this.#log.highWatermark} (delta ${state.delta}): Kafka holds ` +
+          `records the mirror did not write, or edgelog lost acknowledged records`,
       );
     }
     this.#advance(next, 0);
@@ -417,10 +454,8 @@ export class PartitionMirror {
       return { bytes, after };
     }
     throw new MirrorDivergedError(
-      `The mirror of ${this.topic}-${this.partition} is to resume at edgelog offset ${next} ` +
-        `(Kafka offset ${
-          next - state.delta
-        }), but edgelog's batch there spans ` +
+      `The mirror of ${this.topic}-${this.partition} is to resume at edgelog offset ${next}, ` +
+        `but edgelog's batch there spans ` +
         `${header.baseOffset}-${
           after - 1
         }: Kafka holds records the mirror did not ` +
@@ -434,7 +469,9 @@ export class PartitionMirror {
     if (result.errorCode !== 0) {
       const detail =
         `Kafka refused edgelog offsets ${at}-${flight.nextOffset - 1} of ` +
-        `${this.topic}-${this.partition} (Kafka offset ${flight.kafkaOffset})` +
+        `${this.topic}-${this.partition} (${
+          this.#ctx.shared ? "sequence" : "Kafka offset"
+        } ${flight.kafkaOffset})` +
         (result.errorMessage ? ` (${result.errorMessage})` : "");
       if (PRODUCER_STATE_CODES.has(result.errorCode)) {
         throw new MirrorDivergedError(
@@ -444,7 +481,9 @@ export class PartitionMirror {
       }
       throw new KafkaError(result.errorCode, detail);
     }
-    if (result.baseOffset !== flight.kafkaOffset) {
+    if (this.#ctx.shared) {
+      this.#lastBatch = result.baseOffset;
+    } else if (result.baseOffset !== flight.kafkaOffset) {
       throw new MirrorDivergedError(
         `Kafka put edgelog offset ${at} of ${this.topic}-${this.partition} at ` +
           `Kafka offset ${result.baseOffset}, expected ${flight.kafkaOffset}`,
@@ -481,6 +520,10 @@ export class PartitionMirror {
     const state = this.#state;
     if (state === undefined || state.offset === this.#mirrored) return;
     state.offset = this.#mirrored;
+    if (this.#lastBatch !== undefined) {
+      state.scanFrom = this.#lastBatch;
+      state.acked = true;
+    }
     await this.#store();
   }
 
@@ -492,28 +535,147 @@ export class PartitionMirror {
     });
   }
 
-  /** The session's mapping: an operator's resume, the stored one, or a new one. */
-  async #sessionState(kafkaEnd: number): Promise<StoredState> {
+  /**
+   * Where the session starts and its mapping: an operator's resume, the
+   * stored mapping, or a new one.
+   */
+  async #resumePoint(
+    kafkaEnd: number,
+    leader: number,
+    producer: ProducerIdentity,
+  ): Promise<ResumePoint> {
+    const { shared } = this.#ctx;
     const from = this.#resumeFrom;
     if (from !== undefined) {
       this.#resumeFrom = undefined;
-      this.#state = { delta: from - kafkaEnd, offset: from, resumedAt: from };
+      let state: StoredState = {
+        delta: from - kafkaEnd,
+        offset: from,
+        resumedAt: from,
+      };
+      if (shared) {
+        const own = await this.#ownTail(
+          this.#state?.scanFrom ?? kafkaEnd,
+          kafkaEnd,
+          leader,
+          producer,
+        );
+        state = {
+          delta: from - (own?.nextSequence ?? 0),
+          offset: from,
+          resumedAt: from,
+          scanFrom: own?.kafkaOffset ?? kafkaEnd,
+          acked: own !== undefined,
+        };
+      }
+      this.#state = state;
+      this.#lastBatch = undefined;
       this.#mirrored = from;
       await this.#store();
-      return this.#state;
+      return { state, next: from };
     }
-    if (this.#state !== undefined) return this.#state;
-    if (kafkaEnd !== 0) {
-      throw new MirrorDivergedError(
-        `Kafka partition ${this.topic}-${this.partition} already holds ${kafkaEnd} records ` +
-          `this broker did not mirror; resume at the edgelog offset Kafka's end stands for, ` +
-          `delete the Kafka topic, or mirror into another one`,
+    const stored = this.#state;
+    if (stored === undefined) {
+      if (!shared && kafkaEnd !== 0) {
+        throw new MirrorDivergedError(
+          `Kafka partition ${this.topic}-${this.partition} already holds ${kafkaEnd} records ` +
+            `this broker did not mirror; resume at the edgelog offset Kafka's end stands for, ` +
+            `delete the Kafka topic, or mirror into another one`,
+        );
+      }
+      const start = this.#log.logStartOffset;
+      const state: StoredState = shared
+        ? { delta: start, offset: start, scanFrom: kafkaEnd, acked: false }
+        : { delta: start, offset: start };
+      this.#state = state;
+      await this.#store();
+      return { state, next: start };
+    }
+    if (!shared) return { state: stored, next: kafkaEnd + stored.delta };
+    return {
+      state: stored,
+      next: await this.#sharedNext(stored, kafkaEnd, leader, producer),
+    };
+  }
+
+  /**
+   * Shared mode: the edgelog offset after this broker's last batch in
+   * Kafka. Kafka's own record of the producer is the truth here, not the
+   * stored offset, which may lag it after a crash.
+   */
+  async #sharedNext(
+    state: StoredState,
+    kafkaEnd: number,
+    leader: number,
+    producer: ProducerIdentity,
+  ): Promise<number> {
+    const scanFrom = state.scanFrom ?? kafkaEnd;
+    const own = await this.#ownTail(scanFrom, kafkaEnd, leader, producer);
+    if (own === undefined) {
+      if (state.acked) {
+        throw new MirrorDivergedError(
+          `Kafka partition ${this.topic}-${this.partition} no longer holds this broker's ` +
+            `batch at Kafka offset ${scanFrom} (edgelog offsets up to ${
+              state.offset - 1
+            }): ` +
+            `the partition was truncated or its records deleted`,
+        );
+      }
+      return state.offset;
+    }
+    const stored = state.offset - state.delta;
+    const ahead = (((own.nextSequence - stored) % SEQUENCE_MODULUS) +
+      SEQUENCE_MODULUS) % SEQUENCE_MODULUS;
+    return state.offset + ahead;
+  }
+
+  /** Shared mode: reads the Kafka partition from `from` for this broker's last batch. */
+  async #ownTail(
+    from: number,
+    kafkaEnd: number,
+    leader: number,
+    producer: ProducerIdentity,
+  ): Promise<OwnBatch | undefined> {
+    let own: OwnBatch | undefined;
+    let offset = from;
+    while (offset < kafkaEnd) {
+      const { records } = await this.#ctx.client.fetch(
+        this.topic,
+        this.partition,
+        offset,
+        leader,
+        this.#ctx.readBytes,
       );
+      const before = offset;
+      for (let at = 0; at < records.length;) {
+        let header;
+        try {
+          header = readBatchHeader(records, at);
+        } catch {
+          break;
+        }
+        if (
+          header.producerId === producer.producerId &&
+          header.producerEpoch === producer.producerEpoch
+        ) {
+          own = {
+            kafkaOffset: header.baseOffset,
+            nextSequence: (header.baseSequence + header.lastOffsetDelta + 1) %
+              SEQUENCE_MODULUS,
+          };
+        }
+        offset = lastOffset(header) + 1;
+        at += batchSize(header);
+      }
+      if (offset === before) {
+        throw new KafkaError(
+          -1,
+          `Reading ${this.topic}-${this.partition} at Kafka offset ${offset} returned no whole batch`,
+          { retriable: true },
+        );
+      }
     }
-    const start = this.#log.logStartOffset;
-    this.#state = { delta: start, offset: start };
-    await this.#store();
-    return this.#state;
+    return own;
   }
 
   /** The partition's leader, creating the Kafka topic first when allowed. */
