@@ -104,7 +104,7 @@ Deno.test({
         "resumed",
       );
       proxy.release();
-      await turns(turn + 2 * DEVICES);
+      await turns(turn + DEVICES);
       await producers.stop();
       for (const b of brokers) {
         await check.waitMirror(
