@@ -156,8 +156,8 @@ export interface PartitionMirrorContext {
   /** Called after Kafka acknowledged `records` records. */
   onMirrored(records: number, mirroredOffset: number): void;
   onError(err: unknown): void;
-  /** Called once when the partition stops on a disagreement. */
-  onStopped(err: MirrorDivergedError): void;
+  /** Called when the partition stops on a disagreement, and at start while stopped. */
+  onStopped(err: Error): void;
 }
 
 /** edgelog and Kafka disagree: the partition stops until resumed. */
@@ -287,8 +287,10 @@ export class PartitionMirror {
       this.#state = { ...stored };
       this.#mirrored = Math.max(this.#mirrored, stored.offset);
       if (stored.stopped !== undefined) {
+        // Said again at every start: a stopped partition stays loud.
         this.#phase = "stopped";
         this.#error = stored.stopped;
+        this.#ctx.onStopped(new Error(stored.stopped));
       }
     }
     while (!signal.aborted) {

@@ -218,7 +218,7 @@ Deno.test({
 
       // A broker that did not write the Kafka topic refuses to add to it.
       const otherDir = await Deno.makeTempDir({ prefix: "edgelog-mirror-" });
-      const other = await startBroker({ ...config, dataDir: otherDir });
+      let other = await startBroker({ ...config, dataDir: otherDir });
       try {
         await other.log.createTopic(TOPIC, { partitions: PARTITIONS });
         await produce(other, 4);
@@ -241,6 +241,26 @@ Deno.test({
             s.mirroredOffset === 0 && s.state === "stopped"
           ),
         );
+        // Stopped is stored: restarted where Kafka cannot be reached (so
+        // nothing can be detected again), the partitions are still stopped,
+        // not retrying.
+        await other.close();
+        other = await startBroker({
+          ...config,
+          dataDir: otherDir,
+          kafkaMirror: { bootstrap: ["127.0.0.1:9"], topics: [TOPIC] },
+        });
+        const states = () => other.kafkaMirror!.status().map((s) => s.state);
+        for (
+          let i = 0;
+          i < 200 && (states().length === 0 || states().includes("starting"));
+          i++
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(states(), ["stopped", "stopped", "stopped"]);
+        await other.close();
+        other = await startBroker({ ...config, dataDir: otherDir });
         const described = await (await fetch(
           `${other.url}/v1/topics/${TOPIC}`,
         )).json();
