@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { systemClock } from "../../runtime/clock.ts";
-import { decodeBatch, readBatchHeader } from "../../runtime/format/mod.ts";
+import {
+  decodeBatch,
+  encodeBatch,
+  lastOffset,
+  readBatchHeader,
+  setBaseOffset,
+} from "../../runtime/format/mod.ts";
 import { Log } from "../../runtime/log/mod.ts";
 import { MemoryStorage } from "../../runtime/log/memory_storage.ts";
 import type { KafkaClient } from "./client.ts";
@@ -15,7 +21,11 @@ class FakeKafka {
   shift = 0;
   /** Answer the next Produce with NOT_LEADER_OR_FOLLOWER, appending nothing. */
   failNext = false;
+  /** Append the next Produce but answer it with NOT_LEADER_OR_FOLLOWER (a lost answer). */
+  loseNextAnswer = false;
   sent: Uint8Array[] = [];
+  /** What the partition holds, base offsets set. */
+  stored: Uint8Array[] = [];
 
   createTopics(): Promise<void> {
     return Promise.resolve();
@@ -50,18 +60,40 @@ class FakeKafka {
     }
     this.sent.push(batch.batch);
     const baseOffset = this.end + this.shift;
-    this.end += readBatchHeader(batch.batch).lastOffsetDelta + 1;
+    this.append(batch.batch);
+    const lost = this.loseNextAnswer;
+    this.loseNextAnswer = false;
     return Promise.resolve({
       topic: batch.topic,
       partition: batch.partition,
-      errorCode: 0,
-      baseOffset,
+      errorCode: lost ? 6 : 0,
+      baseOffset: lost ? -1 : baseOffset,
       errorMessage: null,
     });
   }
+
+  append(batch: Uint8Array): void {
+    const copy = batch.slice();
+    setBaseOffset(copy, this.end);
+    this.stored.push(copy);
+    this.end += readBatchHeader(copy).lastOffsetDelta + 1;
+  }
+
+  fetch(_topic: string, _partition: number, offset: number) {
+    const batches = this.stored.filter((b) =>
+      lastOffset(readBatchHeader(b)) >= offset
+    );
+    const records = new Uint8Array(batches.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of batches) {
+      records.set(b, at);
+      at += b.length;
+    }
+    return Promise.resolve({ errorCode: 0, highWatermark: this.end, records });
+  }
 }
 
-async function setUp(kafka: FakeKafka) {
+async function setUp(kafka: FakeKafka, shared = false) {
   const log = await Log.open({ storage: new MemoryStorage() });
   await log.createTopic("t", { partitions: 1 });
   await log.produce(
@@ -80,7 +112,7 @@ async function setUp(kafka: FakeKafka) {
     maxInFlight: 5,
     readBytes: 1 << 20,
     partitions: 1,
-    shared: false,
+    shared,
     createTopic: true,
     replicationFactor: -1,
     onMirrored: () => {},
@@ -161,6 +193,42 @@ Deno.test("partition mirror: a resume point inside a batch stops it; resuming th
     );
     assert.equal(records.length, 2);
     assert.equal(mirror.status().lag, 0);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("partition mirror, shared mode: after a lost answer it resumes after its own last batch in Kafka, among others' batches, not from its stored offset", async () => {
+  const kafka = new FakeKafka();
+  // Another broker's batch is in the partition first.
+  kafka.append(
+    await encodeBatch([{ value: encoder.encode("other"), timestamp: 1 }], {
+      producerId: 99,
+      producerEpoch: 0,
+      baseSequence: 0,
+    }),
+  );
+  kafka.loseNextAnswer = true;
+  const { log, mirror, until, close } = await setUp(kafka, true);
+  try {
+    for (let i = 0; i < 200 && mirror.status().mirroredOffset < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await until("mirroring");
+    assert.equal(mirror.status().mirroredOffset, 5);
+    assert.equal(
+      kafka.sent.length,
+      1,
+      "the batch Kafka holds is not sent again",
+    );
+    await log.produce("t", [{ value: encoder.encode("r5"), partition: 0 }]);
+    for (let i = 0; i < 200 && mirror.status().lag > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(kafka.sent.length, 2);
+    const next = readBatchHeader(kafka.sent[1]!);
+    assert.equal(next.baseSequence, 5, "sequences go on from the last batch");
+    assert.equal(kafka.end, 7);
   } finally {
     await close();
   }
