@@ -25,6 +25,7 @@
  */
 
 import { EdgelogClient, type FetchFn } from "../runtime/client/client.ts";
+import { systemClock } from "../runtime/clock.ts";
 import {
   decodeJsonRecord,
   type FetchedRecord,
@@ -106,10 +107,28 @@ export interface BrowserStreamStatus {
   droppedRecords: number;
 }
 
+/**
+ * Where {@linkcode BrowserSyncStatus.online} comes from: "navigator" is
+ * `navigator.onLine` alone (offline, or no round has ended since this
+ * context opened the log or the browser last went online or offline);
+ * "round" is whether the last sync round, from any context, reached the
+ * broker.
+ */
+export type OnlineSource = "navigator" | "round";
+
 /** The sync state of a log, the same in every tab. */
 export interface BrowserSyncStatus {
-  /** The browser is online and the last round reached the broker. */
+  /**
+   * What is known now: false while `navigator.onLine` is false; else
+   * whether the last round reached the broker, once a round ended since
+   * this context opened the log or saw the network change; before that,
+   * true (the browser says it is online).
+   */
   online: boolean;
+  /** Which of the two `online` is. */
+  onlineSource: OnlineSource;
+  /** When the last round of any context ended; null before the first. */
+  lastRoundMs: number | null;
   /** This context is the one that syncs now. */
   leader: boolean;
   localRecords: number;
@@ -238,6 +257,7 @@ async function computeStatus(
   meta: IdbStorage["meta"],
   synced: ReadonlySet<string> | undefined,
   leader: boolean,
+  networkChangedMs: number,
 ): Promise<BrowserSyncStatus> {
   const progress = await meta.get(SYNC_PROGRESS_KEY) as
     | SyncProgress
@@ -266,8 +286,13 @@ async function computeStatus(
   );
   const sum = (f: (s: BrowserStreamStatus) => number) =>
     streams.reduce((n, s) => n + f(s), 0);
+  const roundMs = progress?.roundMs ?? null;
+  const roundKnown = navigatorOnline() && roundMs !== null &&
+    roundMs >= networkChangedMs;
   return {
-    online: navigatorOnline() && (progress?.online ?? false),
+    online: roundKnown ? progress!.online : navigatorOnline(),
+    onlineSource: roundKnown ? "round" : "navigator",
+    lastRoundMs: roundMs,
     leader,
     localRecords: sum((s) => s.highWatermark),
     syncedRecords: sum((s) => s.ackedOffset + 1),
@@ -316,6 +341,8 @@ class BrowserLogImpl implements BrowserLog {
   #backgroundSync: boolean;
   #listeners = new Map<string, Set<(event: never) => void>>();
   #online: boolean | undefined;
+  /** When this context opened the log or last saw `online`/`offline`. */
+  #networkChangedMs = systemClock.now();
   #lastRoundFailed = false;
   #refreshing: Promise<void> = Promise.resolve();
   #unlisten: () => void = () => {};
@@ -361,10 +388,14 @@ class BrowserLogImpl implements BrowserLog {
       removeEventListener?: (type: string, fn: () => void) => void;
     };
     const onOnline = () => {
+      this.#networkChangedMs = systemClock.now();
       this.#syncer?.kick();
       this.#refresh();
     };
-    const onOffline = () => this.#refresh();
+    const onOffline = () => {
+      this.#networkChangedMs = systemClock.now();
+      this.#refresh();
+    };
     target.addEventListener?.("online", onOnline);
     target.addEventListener?.("offline", onOffline);
     this.#unlisten = () => {
@@ -452,6 +483,7 @@ class BrowserLogImpl implements BrowserLog {
       this.#storage.meta,
       this.#synced,
       this.#syncer?.leader ?? false,
+      this.#networkChangedMs,
     );
   }
 
