@@ -26,6 +26,7 @@
 
 import { EdgelogClient, type FetchFn } from "../runtime/client/client.ts";
 import { systemClock } from "../runtime/clock.ts";
+import { EdgelogError } from "../runtime/errors.ts";
 import {
   decodeJsonRecord,
   type FetchedRecord,
@@ -91,8 +92,28 @@ export interface BrowserLogOptions {
   idleMs?: number;
   /** Retry delays after a failed round. */
   backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * How many idempotency keys of produces the log keeps, newest first;
+   * default 10 000 (see {@linkcode ProduceOptions.idempotencyKey}).
+   */
+  idempotencyKeys?: number;
   fetch?: FetchFn;
   locks?: LockManagerLike;
+}
+
+/** Options of {@linkcode BrowserLog.produce}. */
+export interface ProduceOptions {
+  /**
+   * Makes the call exactly once: the key is stored in the same IndexedDB
+   * transaction as the records, and a produce with a key the log keeps
+   * appends nothing and answers the positions of the first. Use one key
+   * per logical write (say, a UUID saved with the app's own state before
+   * the call), and retry with it after a reload or a crash left the call's
+   * outcome unknown. 1 to 256 characters. The log keeps the newest
+   * `idempotencyKeys` keys (default 10 000); a retry after its key was
+   * dropped appends again.
+   */
+  idempotencyKey?: string;
 }
 
 /** One synced partition, as {@linkcode BrowserSync.status} reports it. */
@@ -177,6 +198,7 @@ export interface BrowserLog {
   produce(
     topic: string,
     records: readonly ProduceRecord[],
+    options?: ProduceOptions,
   ): Promise<RecordPosition[]>;
   /** Reads a partition's records from `offset` (default the log start). */
   read(
@@ -228,6 +250,55 @@ function topicConfigs(
     );
   }
   return { ...topics as Record<string, Partial<TopicConfig>> };
+}
+
+/** Longest idempotency key, in UTF-16 code units. */
+const MAX_KEY_LENGTH = 256;
+
+function checkIdempotencyKey(key: unknown): void {
+  if (
+    typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH
+  ) {
+    throw new TypeError(
+      `An idempotency key is a string of 1 to ${MAX_KEY_LENGTH} characters`,
+    );
+  }
+}
+
+/**
+ * A produce with an idempotency key, in a write session: the positions kept
+ * for the key if there are any, else the records appended and the key
+ * stored with them in one transaction.
+ */
+async function produceOnce(
+  log: Log,
+  storage: IdbStorage,
+  call: {
+    key: string;
+    topic: string;
+    inputs: readonly RecordInput[];
+    maxKeys: number;
+  },
+): Promise<RecordPosition[]> {
+  const { key, topic, inputs } = call;
+  const earlier = await storage.keyedProduce(key);
+  if (earlier) {
+    if (earlier.topic !== topic || earlier.positions.length !== inputs.length) {
+      throw new EdgelogError(
+        "BAD_REQUEST",
+        `The idempotency key '${key}' was used for ${earlier.positions.length} records in '${earlier.topic}', not ${inputs.length} in '${topic}'`,
+      );
+    }
+    return earlier.positions;
+  }
+  storage.stageAppends();
+  const positions = await log.produce(topic, inputs);
+  await storage.commitProduce(key, {
+    topic,
+    positions,
+    atMs: systemClock.now(),
+  }, call.maxKeys);
+  return positions;
 }
 
 /** The node id kept in the log's meta, generated on first use. */
@@ -339,6 +410,7 @@ class BrowserLogImpl implements BrowserLog {
   #channel: BroadcastChannel | undefined;
   #synced: ReadonlySet<string> | undefined;
   #backgroundSync: boolean;
+  #maxKeys: number;
   #listeners = new Map<string, Set<(event: never) => void>>();
   #online: boolean | undefined;
   /** When this context opened the log or last saw `online`/`offline`. */
@@ -354,6 +426,7 @@ class BrowserLogImpl implements BrowserLog {
     storage: IdbStorage;
     synced: ReadonlySet<string> | undefined;
     backgroundSync: boolean;
+    maxKeys: number;
   }) {
     this.name = init.name;
     this.nodeId = init.nodeId;
@@ -361,6 +434,7 @@ class BrowserLogImpl implements BrowserLog {
     this.#storage = init.storage;
     this.#synced = init.synced;
     this.#backgroundSync = init.backgroundSync;
+    this.#maxKeys = init.maxKeys;
     this.sync = {
       status: () => this.#status(),
       now: () => this.#syncer?.kick(),
@@ -427,10 +501,20 @@ class BrowserLogImpl implements BrowserLog {
   async produce(
     topic: string,
     records: readonly ProduceRecord[],
+    options: ProduceOptions = {},
   ): Promise<RecordPosition[]> {
     const inputs = records.map(recordInput);
-    const positions = await this.#sessions.write((log) =>
-      log.produce(topic, inputs)
+    const key = options.idempotencyKey;
+    if (key !== undefined) checkIdempotencyKey(key);
+    const positions = await this.#sessions.write((log, storage) =>
+      key === undefined
+        ? log.produce(topic, inputs)
+        : produceOnce(log, storage, {
+          key,
+          topic,
+          inputs,
+          maxKeys: this.#maxKeys,
+        })
     );
     this.#channel?.postMessage({ kind: "appended" } satisfies ChannelMessage);
     this.#syncer?.kick();
@@ -562,6 +646,7 @@ export async function openBrowserLog(
       storage,
       synced,
       backgroundSync: options.backgroundSync ?? true,
+      maxKeys: options.idempotencyKeys ?? 10_000,
     });
     if (options.sync ?? true) {
       holder.syncer = createSyncer({
