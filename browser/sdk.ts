@@ -721,7 +721,13 @@ export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
   const upstream = {
     async registerStream(nodeId: string, topic: string, partition: number) {
       if (!topicsReady) {
+        // Listed first: a create answered 409 TOPIC_EXISTS is a failed
+        // load in the console, and every new leader would print one.
+        const existing = new Set(
+          (await client.listTopics()).map((t) => t.name),
+        );
         for (const name of config.topics ?? [topic]) {
+          if (existing.has(name)) continue;
           await client.createTopic(name).catch((err) => {
             if ((err as { code?: unknown }).code !== "TOPIC_EXISTS") throw err;
           });
