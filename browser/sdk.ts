@@ -722,10 +722,10 @@ export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
     async registerStream(nodeId: string, topic: string, partition: number) {
       if (!topicsReady) {
         // Listed first: a create answered 409 TOPIC_EXISTS is a failed
-        // load in the console, and every new leader would print one.
-        const existing = new Set(
-          (await client.listTopics()).map((t) => t.name),
-        );
+        // load in the console, and every new leader would print one. A
+        // token that may not list topics creates them all, as before.
+        const listed = await client.listTopics().catch(() => []);
+        const existing = new Set(listed.map((t) => t.name));
         for (const name of config.topics ?? [topic]) {
           if (existing.has(name)) continue;
           await client.createTopic(name).catch((err) => {
