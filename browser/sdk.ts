@@ -606,6 +606,12 @@ class BrowserLogImpl implements BrowserLog {
 export async function openBrowserLog(
   options: BrowserLogOptions,
 ): Promise<BrowserLog> {
+  const maxKeys = options.idempotencyKeys ?? 10_000;
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+    throw new RangeError(
+      `idempotencyKeys must be a whole number of at least 1, not ${maxKeys}`,
+    );
+  }
   const locks = options.locks ?? defaultLocks();
   const configs = topicConfigs(options.topics);
   const synced = options.topics === undefined
@@ -646,7 +652,7 @@ export async function openBrowserLog(
       storage,
       synced,
       backgroundSync: options.backgroundSync ?? true,
-      maxKeys: options.idempotencyKeys ?? 10_000,
+      maxKeys,
     });
     if (options.sync ?? true) {
       holder.syncer = createSyncer({
@@ -690,32 +696,22 @@ export interface CreateSyncerOptions {
 }
 
 /**
- * `fetch` sending request bodies as Blobs. While DevTools records network
- * traffic (an open Network panel, or any CDP client such as Playwright),
- * Chromium copies a BufferSource body into the inspector, a Blob it does
- * not: a 1 MiB push then costs about 350 ms instead of 60 ms, and syncing
- * a backlog slows fivefold. Without DevTools both cost the same.
- */
-export function blobBodies(base: FetchFn): FetchFn {
-  return async (request) => {
-    if (request.body === null) return await base(request);
-    return await base(
-      new Request(request, { body: await request.blob() }),
-    );
-  };
-}
-
-/**
  * A syncer for a stored config: the client (no retries of its own, the
- * syncer backs off, bodies sent as Blobs) and, when asked, the upstream
+ * syncer backs off, pushes sent as Blobs) and, when asked, the upstream
  * topics created first.
+ *
+ * A push body goes to `fetch` as a Blob made from the bytes, not as the
+ * bytes: Chromium copies a BufferSource body into the Request and reads it
+ * back as a stream, and while DevTools records network traffic (an open
+ * Network panel, or any CDP client such as Playwright) it copies it into
+ * the inspector as well; a Blob it hands over whole.
  */
 export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
   const { config } = options;
   const client = new EdgelogClient(config.upstream, {
     retry: { attempts: 1 },
     ...(config.token === undefined ? {} : { token: config.token }),
-    fetch: blobBodies(options.fetch ?? ((request) => fetch(request))),
+    fetch: options.fetch ?? ((request) => fetch(request)),
   });
   let topicsReady = !config.createUpstreamTopics;
   const upstream = {
@@ -736,7 +732,16 @@ export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
       }
       return await client.registerStream(nodeId, topic, partition);
     },
-    pushBatches: client.pushBatches.bind(client),
+    pushBatches: (
+      producerId: number,
+      bytes: Uint8Array,
+      pushOptions?: { dropped?: number },
+    ) =>
+      client.pushBatches(
+        producerId,
+        new Blob([bytes as Uint8Array<ArrayBuffer>]),
+        pushOptions,
+      ),
   };
   return new BrowserSyncer({
     sessions: options.sessions,

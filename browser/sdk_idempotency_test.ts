@@ -97,6 +97,18 @@ Deno.test("BrowserLog.produce with an idempotency key", async (t) => {
   );
 
   await t.step(
+    "idempotencyKeys must be a whole number of at least 1",
+    async () => {
+      for (const idempotencyKeys of [0, 1.5, -1]) {
+        await assert.rejects(
+          withLog({ idempotencyKeys }, () => Promise.resolve()),
+          RangeError,
+        );
+      }
+    },
+  );
+
+  await t.step(
     "only the newest idempotencyKeys keys are kept",
     () =>
       withLog({ idempotencyKeys: 3 }, async (log) => {

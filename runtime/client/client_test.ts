@@ -404,6 +404,13 @@ Deno.test("sync endpoints, health and metrics", async () => {
   );
   await client.pushBatches(7, new Uint8Array([1]));
   assert.equal(broker.requests.at(-1)?.headers.get("edgelog-dropped"), null);
+  await client.pushBatches(7, new Blob([new Uint8Array([9, 8, 7])]));
+  assert.deepEqual(broker.requests.at(-1)?.body, new Uint8Array([9, 8, 7]));
+  assert.equal(
+    broker.requests.at(-1)?.headers.get("content-type"),
+    "application/vnd.edgelog.batches",
+    "a Blob body keeps the batches' media type",
+  );
   assert.equal((await client.listStreams("dev-1"))[0]?.nodeId, "dev-1");
   assert.equal(broker.requests.at(-1)?.search, "?nodeId=dev-1");
   assert.deepEqual(await client.syncStatus(), {
