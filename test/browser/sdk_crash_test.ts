@@ -142,6 +142,14 @@ browserTest(
           const retries = [...Array(CALLS).keys()].filter((c) =>
             !returned.has(c)
           );
+          const durable = new Set(
+            (await localValues(page)).map((v) => (v as { call: number }).call),
+          );
+          console.log(
+            `${returned.size} calls returned before the kill; ${
+              retries.filter((c) => durable.has(c)).length
+            } more were durable without returning`,
+          );
           await produceCalls(page, retries);
           const want = expected(
             [...Array(CALLS).keys()].flatMap((call) =>
