@@ -11,10 +11,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { matchedRoutes } from "hono/route";
 import type { Clock } from "../clock.ts";
+import { EdgelogError } from "../errors.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
 import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
+import { DEFAULT_HOLD_LIMITS, type HoldLimits, Slots } from "./limits.ts";
 import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
 import { onError, onNotFound, validationHook } from "./errors.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
@@ -41,6 +43,8 @@ export interface CreateAppOptions {
   maxBodyBytes?: number;
   /** Cap of a fetch's `maxWaitMs`; default 30 s. */
   maxWaitMs?: number;
+  /** Caps on long polls and SSE streams; default {@linkcode DEFAULT_HOLD_LIMITS}. */
+  holdLimits?: Partial<HoldLimits>;
   /** Default the log's clock; handed to `extraRoutes`. */
   clock?: Clock;
   /**
@@ -176,6 +180,7 @@ const metricsRoute = createRoute({
  */
 export function createApp(options: CreateAppOptions): ServerApp {
   const metrics = options.metrics ?? new Metrics();
+  const hold = { ...DEFAULT_HOLD_LIMITS, ...options.holdLimits };
   const ctx: ServerContext = {
     log: options.log,
     groups: options.groups,
@@ -185,13 +190,28 @@ export function createApp(options: CreateAppOptions): ServerApp {
     signal: options.signal ?? new AbortController().signal,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+    longPolls: new Slots(
+      { name: "maxLongPolls", max: hold.maxLongPolls },
+      { name: "maxLongPollsPerClient", max: hold.maxLongPollsPerClient },
+      metrics,
+    ),
+    streams: new Slots(
+      { name: "maxStreams", max: hold.maxStreams },
+      { name: "maxStreamsPerClient", max: hold.maxStreamsPerClient },
+      metrics,
+    ),
   };
   metrics.attach(options.log);
+  metrics.trackGroups(options.groups);
 
   const app: ServerApp = new OpenAPIHono<ServerEnv>({
     defaultHook: validationHook,
   });
-  app.onError(onError);
+  app.onError((err, c) => {
+    const limit = err instanceof EdgelogError ? err.extra.limit : undefined;
+    if (typeof limit === "string") metrics.limitRefused(limit);
+    return onError(err, c);
+  });
   app.notFound(onNotFound);
   app.use("*", requestMetrics(metrics));
   const corsOrigins = options.corsOrigins ?? ["*"];

@@ -17,6 +17,7 @@ import {
   type ServerContext,
 } from "./context.ts";
 import { toEdgelogError } from "./errors.ts";
+import { clientOf } from "./limits.ts";
 import { linkSignals } from "./linked_signal.ts";
 import { logRecordToJson } from "../format/json_record.ts";
 import { StreamQuerySchema, TopicParams } from "./schemas.ts";
@@ -42,7 +43,7 @@ const streamTopic = createRoute({
       description: "An event stream",
       content: { "text/event-stream": { schema: z.string() } },
     },
-    ...errorResponses(404),
+    ...errorResponses(404, 429, 503),
   },
 });
 
@@ -132,6 +133,7 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
       c.req.valid("query").from ?? "latest",
       c.req.header("last-event-id"),
     );
+    const release = ctx.streams.acquire(clientOf(c));
     return streamSSE(c, async (stream) => {
       const closed = new AbortController();
       stream.onAbort(() => closed.abort());
@@ -148,6 +150,7 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
         }
       } finally {
         linked.dispose();
+        release();
       }
     });
   });
