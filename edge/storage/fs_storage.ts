@@ -162,10 +162,17 @@ export class FsStorage implements Storage {
     const topicDir = `${this.dir}/topics/${topic}`;
     try {
       await Deno.remove(topicDir);
-      await syncDir(`${this.dir}/topics`);
     } catch {
-      await syncDir(topicDir);
+      // Other partitions remain, or a concurrent deletion of the topic's
+      // last other partition removed the directory first.
+      try {
+        await syncDir(topicDir);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      return;
     }
+    await syncDir(`${this.dir}/topics`);
   }
 
   /** Closes every open partition (flushing it) and waits for meta writes. */
