@@ -22,12 +22,17 @@ export interface HoldLimits {
   maxStreamsPerClient: number;
 }
 
-/** Defaults sized to stay well inside the default connection cap. */
+/**
+ * Defaults: a waiting long poll costs little, so its caps only stop a
+ * flood; an SSE stream may hold a batch and its JSON in memory, so fewer
+ * streams are allowed. A client without a token is its address, and many
+ * devices may share one (NAT), hence shares well above one device's needs.
+ */
 export const DEFAULT_HOLD_LIMITS: Readonly<HoldLimits> = Object.freeze({
-  maxLongPolls: 512,
-  maxLongPollsPerClient: 64,
+  maxLongPolls: 1024,
+  maxLongPollsPerClient: 512,
   maxStreams: 256,
-  maxStreamsPerClient: 32,
+  maxStreamsPerClient: 64,
 });
 
 /**
