@@ -25,6 +25,11 @@ import { decodeStreamToken, encodeStreamToken } from "./stream_token.ts";
 
 /** Records read from one partition per turn, so partitions take turns. */
 const RECORDS_PER_TURN = 100;
+/**
+ * Batch bytes read per turn (at least one batch): with each write awaited
+ * until the client takes it, this bounds what one stream holds in memory.
+ */
+const BYTES_PER_TURN = 256 * 1024;
 /** Idle time after which a comment line keeps proxies from closing the stream. */
 export const KEEPALIVE_MS = 15_000;
 
@@ -82,7 +87,10 @@ async function pump(
       const at = Math.max(positions[p] ?? 0, part.logStartOffset);
       positions[p] = at;
       if (at >= part.highWatermark) continue;
-      const result = await part.read(at, { maxRecords: RECORDS_PER_TURN });
+      const result = await part.read(at, {
+        maxRecords: RECORDS_PER_TURN,
+        maxBytes: BYTES_PER_TURN,
+      });
       for (const record of result.records) {
         positions[p] = record.offset + 1;
         await stream.writeSSE({
