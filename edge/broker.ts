@@ -16,6 +16,7 @@ import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
 import { demoRoutes } from "./demo_routes.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
+import { trackOpenSegments } from "./limits.ts";
 import { type HttpListener, serveHttp } from "./http_listener.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
 import { FsStorage } from "./storage/mod.ts";
@@ -81,9 +82,11 @@ export async function startBroker(
   const tls = await readTls(config.tls);
   const lock = await lockDataDir(config.dataDir);
   let log: Log;
+  let storage: FsStorage;
   try {
-    const storage = await FsStorage.open(config.dataDir, {
+    storage = await FsStorage.open(config.dataDir, {
       fsync: config.fsync,
+      maxOpenSegments: config.limits.maxOpenSegmentFiles,
     });
     log = await Log.open({
       storage,
@@ -108,6 +111,7 @@ export async function startBroker(
         log.partition(topic, partition).highWatermark,
     });
     const metrics = new Metrics();
+    trackOpenSegments(metrics, storage);
     const streams = await StreamRegistry.open(log, {
       metrics,
       autoCreateTopics: config.autoCreateTopics,

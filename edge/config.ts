@@ -40,6 +40,7 @@ export const LimitsSchema = z.strictObject({
   maxTopics: count.optional(),
   maxPartitionsPerTopic: z.number().int().min(1).max(10_000).optional(),
   maxPartitions: count.optional(),
+  maxOpenSegmentFiles: count.optional(),
   maxGroupMembers: count.optional(),
   maxLongPolls: count.optional(),
   maxLongPollsPerClient: count.optional(),

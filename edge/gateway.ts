@@ -25,7 +25,7 @@ import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
 import { ConfigError } from "./config.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { serveHttp } from "./http_listener.ts";
-import { DEFAULT_LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS, trackOpenSegments } from "./limits.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running gateway. */
@@ -57,12 +57,12 @@ async function startLocked(
   const limits = { ...DEFAULT_LIMITS, ...config.limits };
   const nodeId = await loadNodeId(config.dataDir, config.nodeId);
   const holder: { replicator?: Replicator } = {};
-  const storage = await FsStorage.open(
-    `${config.dataDir}/log`,
-    config.segmentBytes === undefined
+  const storage = await FsStorage.open(`${config.dataDir}/log`, {
+    maxOpenSegments: limits.maxOpenSegmentFiles,
+    ...(config.segmentBytes === undefined
       ? {}
-      : { segmentBytes: config.segmentBytes },
-  );
+      : { segmentBytes: config.segmentBytes }),
+  });
   const log = await Log.open({
     storage,
     autoCreateTopics: true,
@@ -94,6 +94,7 @@ async function startLocked(
     retry: { attempts: 1 },
   });
   const metrics = new Metrics();
+  trackOpenSegments(metrics, storage);
   const active = new Replicator({
     log,
     client: countingUpstream(client, metrics),

@@ -14,10 +14,20 @@ import {
   type HoldLimits,
 } from "../runtime/server/limits.ts";
 import type { ConnectionLimits } from "./http_listener.ts";
+import type { Metrics } from "../runtime/server/metrics.ts";
+import {
+  DEFAULT_MAX_OPEN_SEGMENTS,
+  type FsStorage,
+} from "./storage/fs_storage.ts";
 
 /** A node's limits. */
 export interface NodeLimits extends ConnectionLimits, TopicLimits, HoldLimits {
   maxGroupMembers: number;
+  /**
+   * Closed segments whose read handles stay open, across all partitions
+   * (each partition also holds its active segment's files).
+   */
+  maxOpenSegmentFiles: number;
 }
 
 /**
@@ -29,6 +39,16 @@ export const DEFAULT_LIMITS: Readonly<NodeLimits> = Object.freeze({
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 60_000,
   ...DEFAULT_TOPIC_LIMITS,
+  maxOpenSegmentFiles: DEFAULT_MAX_OPEN_SEGMENTS,
   maxGroupMembers: DEFAULT_MAX_GROUP_MEMBERS,
   ...DEFAULT_HOLD_LIMITS,
 });
+
+/** Reports the storage's cap on open segment read handles in `metrics`. */
+export function trackOpenSegments(metrics: Metrics, storage: FsStorage): void {
+  metrics.trackLimit(
+    "maxOpenSegmentFiles",
+    storage.openSegments.max,
+    () => storage.openSegments.open,
+  );
+}

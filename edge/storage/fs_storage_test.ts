@@ -145,3 +145,36 @@ Deno.test("a topic create or delete cut short is finished at the next open", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("closed segments' read handles are capped across all partitions and reopen on demand", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgelog_fs_handles_" });
+  try {
+    const storage = await FsStorage.open(dir, {
+      segmentBytes: 1024,
+      maxOpenSegments: 3,
+    });
+    const log = await Log.open({ storage });
+    await log.createTopic("t", { partitions: 4 });
+    for (let i = 0; i < 40; i++) {
+      for (let p = 0; p < 4; p++) {
+        await log.produce("t", [{
+          value: new TextEncoder().encode(`${p}:${i}`.padEnd(200, ".")),
+          partition: p,
+        }]);
+      }
+    }
+    for (let round = 0; round < 2; round++) {
+      for (let p = 0; p < 4; p++) {
+        const { records } = await log.partition("t", p).read(0, {
+          maxRecords: 1000,
+          maxBytes: 1 << 20,
+        });
+        assert.equal(records.length, 40);
+        assert.equal(storage.openSegments.open, 3);
+      }
+    }
+    await log.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
