@@ -178,3 +178,30 @@ Deno.test("closed segments' read handles are capped across all partitions and re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a topic whose partitions fail to open leaves no partition behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgelog_fs_emfile_" });
+  try {
+    const fs = await FsStorage.open(dir);
+    const failing = Object.assign(Object.create(fs) as FsStorage, {
+      openPartition: (topic: string, p: number) =>
+        p === 5
+          ? Promise.reject(new Error("Too many open files (os error 24)"))
+          : fs.openPartition(topic, p),
+      deletePartition: (topic: string, p: number) =>
+        fs.deletePartition(topic, p),
+      close: () => fs.close(),
+    });
+    const log = await Log.open({ storage: failing });
+    await assert.rejects(
+      log.createTopic("wide", { partitions: 8 }),
+      /open files/,
+    );
+    assert.deepEqual(log.listTopics(), []);
+    assert.equal(await exists(`${dir}/topics/wide`), false);
+    assert.deepEqual(await log.meta.list("topic-pending/"), []);
+    await log.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
