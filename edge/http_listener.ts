@@ -56,6 +56,20 @@ const ACCEPT_BACKOFF_MS = 50;
 /** Least time between two log lines about failed accepts. */
 const ACCEPT_ERROR_LOG_MS = 60_000;
 
+/** One accepted connection's state. */
+interface Connection {
+  closer: AbortController;
+  inFlight: number;
+  /** When (performance.now) it closes unless a request arrives first. */
+  deadline: number;
+}
+
+/** Often enough that a timeout is late by at most a quarter of itself. */
+function sweepInterval(limits: ConnectionLimits): number {
+  const shortest = Math.min(limits.headerTimeoutMs, limits.idleTimeoutMs);
+  return Math.min(1000, Math.max(10, Math.floor(shortest / 4)));
+}
+
 interface ConnectionServer {
   finished: Promise<void>;
   shutdown(): Promise<void>;
@@ -117,7 +131,7 @@ export function serveHttp(
       alpnProtocols: ["h2", "http/1.1"],
     })
     : Deno.listen({ hostname: options.hostname, port: options.port });
-  const open = new Set<ConnectionServer>();
+  const open = new Map<ConnectionServer, Connection>();
   let stopped = false;
   let acceptErrorLoggedAt = -Infinity;
   options.metrics?.trackLimit(
@@ -125,38 +139,40 @@ export function serveHttp(
     options.maxConnections,
     () => open.size,
   );
+  // One sweep closes expired connections: a timer per request would cost
+  // more than the request's own bookkeeping.
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const connection of open.values()) {
+      if (now > connection.deadline) connection.closer.abort();
+    }
+  }, sweepInterval(options));
 
   const accept = (conn: Deno.Conn) => {
-    const closer = new AbortController();
-    let inFlight = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const closeAfter = (ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => closer.abort(), ms);
+    const connection: Connection = {
+      closer: new AbortController(),
+      inFlight: 0,
+      deadline: performance.now() + options.headerTimeoutMs,
     };
-    closeAfter(options.headerTimeoutMs);
+    const done = () => {
+      if (--connection.inFlight === 0) {
+        connection.deadline = performance.now() + options.idleTimeoutMs;
+      }
+    };
     const server = serveOn(
       conn,
-      closer.signal,
+      connection.closer.signal,
       (request, info) => {
-        inFlight++;
-        clearTimeout(timer);
-        const done = () => {
-          if (--inFlight === 0 && !closer.signal.aborted) {
-            closeAfter(options.idleTimeoutMs);
-          }
-        };
+        connection.inFlight++;
+        connection.deadline = Infinity;
         info.completed.then(done, done);
         return handler(request, info);
       },
       internalError,
       () => {},
     );
-    open.add(server);
-    server.finished.catch(() => {}).finally(() => {
-      clearTimeout(timer);
-      open.delete(server);
-    });
+    open.set(server, connection);
+    server.finished.catch(() => {}).finally(() => open.delete(server));
   };
 
   const loop = (async () => {
@@ -196,7 +212,8 @@ export function serveHttp(
       stopped = true;
       listener.close();
       await loop;
-      await Promise.all([...open].map((server) => server.shutdown()));
+      clearInterval(sweep);
+      await Promise.all([...open.keys()].map((server) => server.shutdown()));
     },
   };
 }
