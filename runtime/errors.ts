@@ -113,6 +113,17 @@ export function isStorageFull(err: unknown): boolean {
     name === "QuotaExceededError";
 }
 
+/**
+ * Whether `err` says the process or the system is out of file descriptors
+ * (EMFILE, ENFILE): the node is at a limit of its host, not broken.
+ */
+export function isOutOfFiles(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null
+    ? (err as { code?: unknown }).code
+    : undefined;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
 /** Whether `code` is a known error code. */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(ERROR_STATUS, code);

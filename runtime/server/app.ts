@@ -9,6 +9,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import type { Clock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
@@ -18,7 +19,12 @@ import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
 import { DEFAULT_HOLD_LIMITS, type HoldLimits, Slots } from "./limits.ts";
 import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
-import { onError, onNotFound, validationHook } from "./errors.ts";
+import {
+  onError,
+  onNotFound,
+  toEdgelogError,
+  validationHook,
+} from "./errors.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
 import { registerGroupRoutes } from "./groups_routes.ts";
 import { Metrics } from "./metrics.ts";
@@ -208,9 +214,11 @@ export function createApp(options: CreateAppOptions): ServerApp {
     defaultHook: validationHook,
   });
   app.onError((err, c) => {
-    const limit = err instanceof EdgelogError ? err.extra.limit : undefined;
+    // Hono's own exceptions keep their path: a 415 names the content type.
+    const error = err instanceof HTTPException ? err : toEdgelogError(err);
+    const limit = error instanceof EdgelogError ? error.extra.limit : undefined;
     if (typeof limit === "string") metrics.limitRefused(limit);
-    return onError(err, c);
+    return onError(error, c);
   });
   app.notFound(onNotFound);
   app.use("*", requestMetrics(metrics));

@@ -9,7 +9,13 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { EdgelogError, type ErrorCode, isStorageFull } from "../errors.ts";
+import {
+  EdgelogError,
+  type ErrorCode,
+  isOutOfFiles,
+  isStorageFull,
+  limitError,
+} from "../errors.ts";
 
 /** The codes hono's own exceptions (body parsing, media type gate) map to. */
 const HTTP_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
@@ -62,6 +68,15 @@ export function toEdgelogError(err: unknown): EdgelogError {
   }
   if (err instanceof Error && err.name === "ZodError") {
     return new EdgelogError("BAD_REQUEST", describeZodError(err as ZodError));
+  }
+  if (isOutOfFiles(err)) {
+    console.error(
+      `edgelog: out of file descriptors: ${(err as Error).message}`,
+    );
+    return limitError(
+      "openFiles",
+      "The node has too many open files; try again later",
+    );
   }
   if (isStorageFull(err)) {
     reportStorageFull(err);

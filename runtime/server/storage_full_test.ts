@@ -9,6 +9,7 @@ import {
   type Storage,
 } from "../log/mod.ts";
 import { createApp } from "./app.ts";
+import { toEdgelogError } from "./errors.ts";
 import { send } from "./_test_util.ts";
 
 /** What a filesystem throws when the disk is full. */
@@ -110,5 +111,25 @@ Deno.test("a full disk answers 507 STORAGE_FULL with one log line, and reads go 
   } finally {
     console.error = consoleError;
     await log.close();
+  }
+});
+
+Deno.test("running out of file descriptors answers 503 LIMIT_REACHED openFiles, not 500", async () => {
+  const consoleError = console.error;
+  console.error = () => {};
+  try {
+    const err = toEdgelogError(
+      Object.assign(new Error("Too many open files (os error 24)"), {
+        code: "EMFILE",
+      }),
+    );
+    assert.equal(err.status, 503);
+    assert.deepEqual(err.toJSON().error, {
+      code: "LIMIT_REACHED",
+      message: "The node has too many open files; try again later",
+      limit: "openFiles",
+    });
+  } finally {
+    console.error = consoleError;
   }
 });
