@@ -198,7 +198,12 @@ export function serveHttp(
         conn.close();
         continue;
       }
-      accept(conn);
+      try {
+        accept(conn);
+      } catch (err) {
+        console.error("edgelog: cannot serve a connection", err);
+        conn.close();
+      }
     }
   })();
 
