@@ -8,6 +8,7 @@
 
 import type { Context } from "hono";
 import { limitError } from "../errors.ts";
+import type { ServerEnv } from "./context.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** The caps a node applies to requests it holds open. */
@@ -36,12 +37,18 @@ export const DEFAULT_HOLD_LIMITS: Readonly<HoldLimits> = Object.freeze({
 });
 
 /**
- * Who a request comes from, for per-client shares: its bearer token (kept
- * in memory only), else the remote address the server passed as `env`.
+ * Who a request comes from, for per-client shares: on a node with tokens its
+ * token (checked by the auth middleware before any route runs; kept in memory
+ * only), on an open node the remote address the server passed as `env`, so
+ * a header the node does not check cannot buy another share.
  */
-export function clientOf(c: Context): string {
-  const auth = c.req.header("authorization");
-  if (auth !== undefined && auth !== "") return `token:${auth}`;
+export function clientOf(c: Context<ServerEnv>): string {
+  if (c.get("principal") !== "open") {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(
+      c.req.header("authorization") ?? "",
+    );
+    return `token:${token?.[1]}`;
+  }
   const env = c.env as { remoteAddr?: { hostname?: unknown } } | undefined;
   const host = env?.remoteAddr?.hostname;
   return typeof host === "string" ? `addr:${host}` : "addr:unknown";

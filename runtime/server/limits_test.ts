@@ -35,6 +35,12 @@ Deno.test("slots: a client over its share is 429, the node at its cap 503, a rel
 Deno.test("SSE streams are capped per token and in all; a refusal answers the PROTOCOL shape and is counted", async () => {
   const server = await testServer({
     holdLimits: { maxStreams: 2, maxStreamsPerClient: 1 },
+    auth: {
+      tokens: ["a", "b", "c"].map((token) => ({
+        token,
+        rights: { admin: true as const },
+      })),
+    },
   });
   try {
     await server.log.createTopic("t");
@@ -75,6 +81,25 @@ Deno.test("SSE streams are capped per token and in all; a refusal answers the PR
     assert.match(metrics, /edgelog_limit_in_use\{limit="maxStreams"\} 2/);
     await new SseReader(b.body!).cancel();
     await new SseReader(next!.body!).cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("on an open node a client is its address: another Authorization header buys no share", async () => {
+  const server = await testServer({ holdLimits: { maxStreamsPerClient: 1 } });
+  try {
+    await server.log.createTopic("t");
+    const open = (token: string) =>
+      send(server.app, "GET", "/v1/topics/t/stream", undefined, {
+        authorization: `Bearer ${token}`,
+      });
+    const first = await open("a");
+    assert.equal(first.status, 200);
+    const second = await open("b");
+    assert.equal(second.status, 429);
+    await second.body?.cancel();
+    await new SseReader(first.body!).cancel();
   } finally {
     await server.close();
   }
