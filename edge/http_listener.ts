@@ -42,8 +42,6 @@ export interface ServeHttpOptions extends ConnectionLimits {
 /** A listening server. */
 export interface HttpListener {
   addr: Deno.NetAddr;
-  /** Connections open now. */
-  readonly connections: number;
   /**
    * Stops accepting, lets requests in flight finish and closes every
    * connection.
@@ -121,7 +119,7 @@ export function serveHttp(
       onListen: () => {},
       ...(options.tls ?? {}),
     }, handler);
-    return { addr: server.addr, connections: 0, shutdown: server.shutdown };
+    return { addr: server.addr, shutdown: () => server.shutdown() };
   }
   const listener: Deno.Listener<Deno.Conn, Deno.NetAddr> = options.tls
     ? Deno.listenTls({
@@ -209,9 +207,6 @@ export function serveHttp(
 
   return {
     addr: listener.addr,
-    get connections() {
-      return open.size;
-    },
     async shutdown() {
       if (stopped) return;
       stopped = true;
