@@ -82,6 +82,7 @@ export async function startBroker(
     storage,
     defaults: config.topicDefaults,
     autoCreateTopics: config.autoCreateTopics,
+    maxDecompressedBytes: config.maxDecompressedBytes,
   });
   const shutdown = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;

@@ -37,6 +37,11 @@ export interface LogOptions {
   autoCreateTopics?: boolean;
   /** Offsets >= the returned value must not be removed by time/size retention (unsynced data). */
   retentionFloor?: (topic: string, partition: number) => number;
+  /**
+   * Cap on the bytes one batch's records decompress to, on append and on
+   * read (a gzip bomb stops there); default the codec's default, 64 MiB.
+   */
+  maxDecompressedBytes?: number;
 }
 
 /** Kafka's defaults: one partition, seven days, no size limit, no budget. */
@@ -163,6 +168,7 @@ export class Log {
   #defaults: TopicConfig;
   #autoCreate: boolean;
   #retentionFloor: (topic: string, partition: number) => number;
+  #decompression: { maxDecompressedBytes?: number };
   #topics = new Map<string, Topic>();
   #appendListeners = new Set<(event: AppendEvent) => void>();
   #dropListeners = new Set<(event: DropEvent) => void>();
@@ -178,6 +184,9 @@ export class Log {
     this.#defaults = defaults;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#retentionFloor = options.retentionFloor ?? (() => Infinity);
+    this.#decompression = options.maxDecompressedBytes === undefined
+      ? {}
+      : { maxDecompressedBytes: options.maxDecompressedBytes };
   }
 
   /** Opens the log, reloading every topic recorded in the storage's metadata. */
@@ -416,6 +425,7 @@ export class Log {
         retentionFloor: () => this.#retentionFloor(name, partition),
         onAppend: (event) => notify(this.#appendListeners, event),
         onDrop: (event) => notify(this.#dropListeners, event),
+        ...this.#decompression,
       })
     );
   }

@@ -9,6 +9,8 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import {
+  batchSize,
+  CODEC_MASK,
   type Compression,
   decodeBatch,
   encodeBatch,
@@ -16,6 +18,10 @@ import {
   readBatchHeader,
   setBaseOffset,
 } from "../format/mod.ts";
+import {
+  checkBatchSync,
+  checkCompressedSection,
+} from "../format/batch_validation.ts";
 import { budgetCut, retentionCut } from "./retention.ts";
 import type { PartitionStore } from "./storage.ts";
 import type {
@@ -71,6 +77,11 @@ export interface PartitionLogOptions {
   retentionFloor?: () => number;
   onAppend?: (event: AppendEvent) => void;
   onDrop?: (event: DropEvent) => void;
+  /**
+   * Cap on the bytes one batch's records decompress to, on append and on
+   * read; default the codec's default.
+   */
+  maxDecompressedBytes?: number;
 }
 
 /** Default byte limit of {@linkcode PartitionLog.read}. */
@@ -137,6 +148,13 @@ export class PartitionLog {
   #tail: Promise<void> = Promise.resolve();
   #waiters = new Set<Waiter>();
   #closed = false;
+  #decompression: { maxDecompressedBytes?: number };
+  /**
+   * Appends whose compressed batches are still being checked, in call
+   * order: each joins the pending group only after those before it.
+   */
+  #admission: Promise<void> = Promise.resolve();
+  #admitting = 0;
 
   constructor(store: PartitionStore, options: PartitionLogOptions) {
     this.topic = options.topic;
@@ -147,6 +165,9 @@ export class PartitionLog {
     this.#retentionFloor = options.retentionFloor ?? (() => Infinity);
     this.#onAppend = options.onAppend ?? (() => {});
     this.#onDrop = options.onDrop ?? (() => {});
+    this.#decompression = options.maxDecompressedBytes === undefined
+      ? {}
+      : { maxDecompressedBytes: options.maxDecompressedBytes };
     this.#highWatermark = store.nextOffset;
   }
 
@@ -180,27 +201,45 @@ export class PartitionLog {
   }
 
   /**
-   * Appends validated batches (the caller ran `splitBatches`). Their
-   * baseOffsets are rewritten in place to run on contiguously from the high
-   * watermark. Rejects with `STORAGE_FULL` (nothing written) when the disk
-   * budget is full and the policy is "reject".
+   * Appends whole batches after validating each (batch_validation.ts): a
+   * batch that would not read back whole is `CORRUPT_BATCH`, and nothing
+   * of the call is written. Their baseOffsets are rewritten in place to
+   * run on contiguously from the high watermark. Rejects with
+   * `STORAGE_FULL` (nothing written) when the disk budget is full and the
+   * policy is "reject".
    */
   appendBatches(batches: readonly Uint8Array[]): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (batches.length === 0) {
       return Promise.reject(new RangeError("Cannot append no batches"));
     }
+    const compressed: Promise<void>[] = [];
     let counts: number[];
     try {
-      counts = batches.map((b) => readBatchHeader(b).lastOffsetDelta + 1);
+      counts = batches.map((batch) => {
+        const header = checkBatchSync(batch);
+        if (batchSize(header) !== batch.length) {
+          throw new EdgelogError(
+            "CORRUPT_BATCH",
+            `Batch is ${
+              batchSize(header)
+            } bytes but ${batch.length} were given`,
+          );
+        }
+        if ((header.attributes & CODEC_MASK) !== 0) {
+          compressed.push(
+            checkCompressedSection(batch, header, this.#decompression),
+          );
+        }
+        return header.recordCount;
+      });
     } catch (err) {
       return Promise.reject(err);
     }
-    const bytes = batches.reduce((n, b) => n + b.length, 0);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#pending.push({ batches, counts, bytes, resolve, reject });
-      this.#drain();
-    });
+    if (compressed.length === 0) return this.#admit(batches, counts);
+    const checked = Promise.all(compressed).then(() => {});
+    checked.catch(() => {});
+    return this.#admit(batches, counts, checked);
   }
 
   /** Encodes records as one batch (timestamps default to the clock) and appends it. */
@@ -208,12 +247,48 @@ export class PartitionLog {
     records: readonly RecordInput[],
     options: { compression?: Compression } = {},
   ): Promise<AppendResult> {
+    if (this.#closed) throw this.#closedError();
     if (records.length === 0) throw new RangeError("Cannot append no records");
     const batch = await encodeBatch(records, {
       compression: options.compression ?? "none",
       now: this.#clock.now(),
     });
-    return await this.appendBatches([batch]);
+    return await this.#admit([batch], [records.length]);
+  }
+
+  /**
+   * Queues checked batches for the next group commit, after every append
+   * called before whose checks are still running, once `checked` passes.
+   */
+  #admit(
+    batches: readonly Uint8Array[],
+    counts: number[],
+    checked?: Promise<void>,
+  ): Promise<AppendResult> {
+    if (checked === undefined && this.#admitting === 0) {
+      return this.#enqueue(batches, counts);
+    }
+    this.#admitting++;
+    const turn = this.#admission.then(() => checked).then(() => ({
+      result: this.#closed
+        ? Promise.reject<AppendResult>(this.#closedError())
+        : this.#enqueue(batches, counts),
+    }));
+    this.#admission = turn.then(() => {}, () => {}).finally(() => {
+      this.#admitting--;
+    });
+    return turn.then(({ result }) => result);
+  }
+
+  #enqueue(
+    batches: readonly Uint8Array[],
+    counts: number[],
+  ): Promise<AppendResult> {
+    const bytes = batches.reduce((n, b) => n + b.length, 0);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ batches, counts, bytes, resolve, reject });
+      this.#drain();
+    });
   }
 
   /**
@@ -248,7 +323,7 @@ export class PartitionLog {
     let nextOffset = offset;
     for (const batch of batches) {
       if (records.length >= maxRecords) break;
-      const decoded = await decodeBatch(batch);
+      const decoded = await decodeBatch(batch, this.#decompression);
       let whole = true;
       for (const record of decoded.records) {
         if (record.offset < offset) continue;
@@ -279,7 +354,7 @@ export class PartitionLog {
     while (at < this.#highWatermark) {
       const [batch] = await this.#store.read(at, 0);
       if (batch === undefined) break;
-      const { header, records } = await decodeBatch(batch);
+      const { header, records } = await decodeBatch(batch, this.#decompression);
       if (header.baseOffset >= this.#highWatermark) break;
       const found = records.find((r) =>
         r.offset >= at && r.timestamp >= timestamp

@@ -9,6 +9,11 @@
 export interface Header {
   key: string;
   value: Uint8Array | null;
+  /**
+   * The key's bytes, present only when they are not valid UTF-8 (`key` then
+   * holds them decoded with U+FFFD); encoders write these bytes, not `key`.
+   */
+  keyBytes?: Uint8Array;
 }
 
 /** A record as a producer gives it. */
