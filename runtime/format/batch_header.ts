@@ -153,46 +153,6 @@ export function splitBatches(bytes: Uint8Array): Uint8Array[] {
   return batches;
 }
 
-/** The result of scanning a byte range for whole, valid batches. */
-export interface ValidPrefix {
-  /** Headers of the valid batches, in order. */
-  headers: BatchHeader[];
-  /** Byte position of each valid batch. */
-  positions: number[];
-  /** Bytes from the start covered by valid batches; the rest is a bad tail. */
-  validBytes: number;
-}
-
-/**
- * Scans `bytes` from the start for whole batches with correct CRCs and
- * stops at the first torn, corrupt or out-of-order one. Recovery truncates
- * the file to `validBytes`.
- */
-export function scanValidPrefix(
-  bytes: Uint8Array,
-  expectedBaseOffset?: number,
-): ValidPrefix {
-  const headers: BatchHeader[] = [];
-  const positions: number[] = [];
-  let at = 0;
-  let next = expectedBaseOffset;
-  while (at < bytes.length) {
-    let header: BatchHeader;
-    try {
-      header = readBatchHeader(bytes, at);
-    } catch {
-      break;
-    }
-    if (!verifyBatchCrc(bytes, at)) break;
-    if (next !== undefined && header.baseOffset < next) break;
-    headers.push(header);
-    positions.push(at);
-    next = lastOffset(header) + 1;
-    at += batchSize(header);
-  }
-  return { headers, positions, validBytes: at };
-}
-
 /**
  * Sets the baseOffset of a batch in place. baseOffset is outside the CRC, so
  * a broker assigns offsets without re-encoding or re-checksumming.

@@ -8,7 +8,6 @@ import {
   LOG_OVERHEAD,
   MAGIC,
   readBatchHeader,
-  scanValidPrefix,
   setBaseOffset,
   setProducer,
   splitBatches,
@@ -106,25 +105,6 @@ Deno.test("splitBatches cuts a body into checked batches", async () => {
   v.setInt32(57, 2);
   v.setUint32(17, crc32c(counted.subarray(21)));
   assertCorrupt(() => splitBatches(counted), /counts 2 records but spans 3/);
-});
-
-Deno.test("scanValidPrefix stops at a torn, corrupt or out-of-order batch", async () => {
-  const a = await batchOf(2, 0);
-  const b = await batchOf(2, 2);
-  const c = await batchOf(1, 4);
-  const torn = concat(a, b, c.subarray(0, 30));
-  const scan = scanValidPrefix(torn);
-  assert.equal(scan.validBytes, a.length + b.length);
-  assert.deepEqual(scan.positions, [0, a.length]);
-  assert.deepEqual(scan.headers.map(lastOffset), [1, 3]);
-
-  const corrupt = concat(a, b, c);
-  corrupt[a.length + b.length - 1]! ^= 1;
-  assert.equal(scanValidPrefix(corrupt).validBytes, a.length);
-
-  assert.equal(scanValidPrefix(concat(a, b), 2).validBytes, 0);
-  assert.equal(scanValidPrefix(concat(b, a), 2).validBytes, b.length);
-  assert.equal(scanValidPrefix(new Uint8Array(0)).validBytes, 0);
 });
 
 Deno.test("setBaseOffset moves every record without touching the CRC", async () => {

@@ -192,12 +192,15 @@ export class PartitionLog {
   }
 
   info(): PartitionInfo {
-    return {
+    const info: PartitionInfo = {
       partition: this.partition,
       logStartOffset: this.logStartOffset,
       highWatermark: this.highWatermark,
       sizeBytes: this.sizeBytes,
     };
+    const corruptions = this.#store.corruptions?.() ?? [];
+    if (corruptions.length > 0) info.corruptions = [...corruptions];
+    return info;
   }
 
   /**

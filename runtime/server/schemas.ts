@@ -79,6 +79,19 @@ export const PartitionInfoSchema = z.object({
   logStartOffset: z.number().int(),
   highWatermark: z.number().int(),
   sizeBytes: z.number().int(),
+  corruptions: z.array(z.object({
+    segment: z.string(),
+    fromByte: z.number().int(),
+    toByte: z.number().int(),
+    fromOffset: z.number().int(),
+    toOffset: z.number().int(),
+    quarantine: z.string(),
+  })).optional().openapi({
+    description: "present only when storage found damaged bytes in the " +
+      "partition's files since the node started: each range was copied to " +
+      "the quarantine file beside its segment and is skipped; the records " +
+      "around it stay readable, offsets fromOffset..toOffset may be lost",
+  }),
 }).openapi("PartitionInfo");
 
 const topicInfoFields = {
