@@ -240,27 +240,3 @@ export async function checkCompressedSection(
   );
   checkRecordSection(section, header);
 }
-
-/**
- * Validates each of `batches` in turn, naming the failing one in the
- * error's message.
- */
-export async function validateBatches(
-  batches: readonly Uint8Array[],
-  options: BatchValidationOptions = {},
-): Promise<void> {
-  for (let i = 0; i < batches.length; i++) {
-    try {
-      await validateBatch(batches[i]!, options);
-    } catch (err) {
-      if (err instanceof EdgelogError) {
-        throw new EdgelogError(
-          err.code,
-          `Batch ${i}: ${err.message}`,
-          { ...err.extra },
-        );
-      }
-      throw err;
-    }
-  }
-}

@@ -9,7 +9,7 @@ import {
   mutateBatch,
   type Mutation,
 } from "./_test_mutation.ts";
-import { validateBatch, validateBatches } from "./batch_validation.ts";
+import { validateBatch } from "./batch_validation.ts";
 import { compress } from "./compression.ts";
 import { decodeBatch, encodeBatch } from "./record_batch.ts";
 
@@ -148,16 +148,6 @@ Deno.test("a gzip batch is checked after decompression, under the cap", async ()
     "PAYLOAD_TOO_LARGE",
     /more than 1000 bytes/,
   );
-});
-
-Deno.test("validateBatches names the failing batch", async () => {
-  const good = await encodeBatch(records(1));
-  const bad = mutateBatch(good, {
-    kind: "field",
-    field: "recordCount",
-    value: 0,
-  });
-  await rejectsWith(validateBatches([good, bad]), "CORRUPT_BATCH", /^Batch 1:/);
 });
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(

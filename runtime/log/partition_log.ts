@@ -84,6 +84,14 @@ export interface PartitionLogOptions {
   maxDecompressedBytes?: number;
 }
 
+/** `err` with batch `i` of an append named in its message. */
+function naming(i: number, err: unknown): unknown {
+  if (!(err instanceof EdgelogError)) return err;
+  return new EdgelogError(err.code, `Batch ${i}: ${err.message}`, {
+    ...err.extra,
+  });
+}
+
 /** Default byte limit of {@linkcode PartitionLog.read}. */
 const DEFAULT_READ_BYTES = 1 << 20;
 
@@ -219,19 +227,27 @@ export class PartitionLog {
     const compressed: Promise<void>[] = [];
     let counts: number[];
     try {
-      counts = batches.map((batch) => {
-        const header = checkBatchSync(batch);
+      counts = batches.map((batch, i) => {
+        let header;
+        try {
+          header = checkBatchSync(batch);
+        } catch (err) {
+          throw naming(i, err);
+        }
         if (batchSize(header) !== batch.length) {
           throw new EdgelogError(
             "CORRUPT_BATCH",
-            `Batch is ${
+            `Batch ${i} is ${
               batchSize(header)
             } bytes but ${batch.length} were given`,
           );
         }
         if ((header.attributes & CODEC_MASK) !== 0) {
           compressed.push(
-            checkCompressedSection(batch, header, this.#decompression),
+            checkCompressedSection(batch, header, this.#decompression)
+              .catch((err) => {
+                throw naming(i, err);
+              }),
           );
         }
         return header.recordCount;
