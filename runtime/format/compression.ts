@@ -46,9 +46,10 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 << 20;
 /**
  * Input bytes handed to a decompressor per step. A gzip step expands its
  * input about 1000-fold at most, and DecompressionStream answers a step
- * with all its output at once, so small steps bound what one step holds.
+ * with all its output at once, so a step holds at most about 16 MiB past
+ * the cap; most gzip batches are smaller than one step.
  */
-const DECOMPRESS_STEP_BYTES = 4096;
+const DECOMPRESS_STEP_BYTES = 16 * 1024;
 
 async function collect(
   readable: ReadableStream<Uint8Array>,
