@@ -311,6 +311,30 @@ Deno.test("8 bytes of garbage in the middle of a sealed segment lose only the ba
   }
 });
 
+Deno.test("damage at the very start of a sealed segment loses only its first batch", async () => {
+  const f = await fixture(30, { segmentBytes: 1000, indexIntervalBytes: 100 });
+  try {
+    const logs = await logFiles(f.partitionDir);
+    const sealed = logs[2]!;
+    const base = Number(sealed.slice(0, 20));
+    const batchBytes = f.batches[0]!.length;
+    await flipByte(`${f.partitionDir}/${sealed}`, 9);
+    await reopenAndCheckDamaged(f, {
+      next: 60,
+      lost: [base, base + 1],
+      damage: [{
+        segment: sealed,
+        fromByte: 0,
+        toByte: batchBytes,
+        fromOffset: base,
+        toOffset: base + 1,
+      }],
+    });
+  } finally {
+    await cleanup(f);
+  }
+});
+
 Deno.test("a torn active segment is cut while closed segments are kept", async () => {
   const f = await fixture(30, { segmentBytes: 1000, indexIntervalBytes: 100 });
   try {

@@ -611,8 +611,10 @@ export class Segment {
       const end = this.#size;
       const entry = this.#offsetIndex!.lookup(relativeOffset);
       const reader = new ChunkReader(this.#readRange, end, chunkBytes);
-      let position = entry.position;
-      if (position < end) {
+      // A segment whose first bytes are damaged starts at the first batch
+      // after them, which no index entry names.
+      let position = this.#skipDamage(entry.position);
+      if (position === entry.position && position < end) {
         const head = await reader.head(position);
         if (head.baseOffset !== this.baseOffset + entry.relativeOffset) {
           if (attempt > 0 || this.#writer !== undefined) {
