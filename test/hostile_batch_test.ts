@@ -312,6 +312,23 @@ Deno.test("finding 3: a gzip bomb is refused at produce and at sync push, in bou
   });
 });
 
+Deno.test("finding 3: many bombs in one request are checked one at a time", async () => {
+  const small = gzipBatch(gzipBomb(80));
+  const body = new Uint8Array(small.length * 50);
+  for (let i = 0; i < 50; i++) body.set(small, i * small.length);
+  await withNode(async (node) => {
+    const before = rssMiB();
+    const res = await produceBinary(node.app, body);
+    assert.equal(res.status, 413, JSON.stringify(res.json));
+    assert.match(
+      (res.json.error as { message: string }).message,
+      /^Batch 0: /,
+    );
+    assert.ok(rssMiB() - before < 400, `grew ${rssMiB() - before} MiB`);
+    assert.equal(node.log.partition("t", 0).highWatermark, 0);
+  });
+});
+
 Deno.test("finding 3: a bomb already stored is read under the cap too", async () => {
   const storage = new MemoryStorage();
   const store = await storage.openPartition("t", 0);

@@ -9,6 +9,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import {
+  type BatchHeader,
   batchSize,
   CODEC_MASK,
   type Compression,
@@ -224,7 +225,8 @@ export class PartitionLog {
     if (batches.length === 0) {
       return Promise.reject(new RangeError("Cannot append no batches"));
     }
-    const compressed: Promise<void>[] = [];
+    const compressed: { batch: Uint8Array; header: BatchHeader; i: number }[] =
+      [];
     let counts: number[];
     try {
       counts = batches.map((batch, i) => {
@@ -243,12 +245,7 @@ export class PartitionLog {
           );
         }
         if ((header.attributes & CODEC_MASK) !== 0) {
-          compressed.push(
-            checkCompressedSection(batch, header, this.#decompression)
-              .catch((err) => {
-                throw naming(i, err);
-              }),
-          );
+          compressed.push({ batch, header, i });
         }
         return header.recordCount;
       });
@@ -256,7 +253,16 @@ export class PartitionLog {
       return Promise.reject(err);
     }
     if (compressed.length === 0) return this.#admit(batches, counts);
-    const checked = Promise.all(compressed).then(() => {});
+    // One at a time: each may take up to the decompression cap in memory.
+    const checked = (async () => {
+      for (const { batch, header, i } of compressed) {
+        try {
+          await checkCompressedSection(batch, header, this.#decompression);
+        } catch (err) {
+          throw naming(i, err);
+        }
+      }
+    })();
     checked.catch(() => {});
     return this.#admit(batches, counts, checked);
   }
