@@ -403,6 +403,25 @@ Deno.test("finding 12: numbers beyond 2^53 are BAD_REQUEST, never 500", async ()
       assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.json)}`);
       assert.equal(errorCode(res), "BAD_REQUEST");
     }
+    const bodies: [string, string][] = [
+      ["/v1/groups/g/heartbeat", `{"topics":["t"],"memberEpoch":${huge}}`],
+      [
+        "/v1/groups/g/offsets",
+        `{"memberId":"m","memberEpoch":0,"offsets":[{"topic":"t","partition":0,"offset":${huge}}]}`,
+      ],
+      [
+        "/v1/sync/streams",
+        `{"nodeId":"n","topic":"s","sourcePartition":${huge}}`,
+      ],
+      ["/v1/topics/t/records", `{"records":[{"value":1,"timestamp":${huge}}]}`],
+    ];
+    for (const [path, body] of bodies) {
+      const res = await request(node.app, "POST", path, body, {
+        "content-type": "application/json",
+      });
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.json)}`);
+      assert.equal(errorCode(res), "BAD_REQUEST");
+    }
     const sse = await request(
       node.app,
       "GET",
