@@ -15,6 +15,7 @@ import {
   readBatchHeader,
 } from "../../runtime/format/batch_header.ts";
 import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
+import type { CorruptionReport } from "../../runtime/log/types.ts";
 import {
   parseSegmentFileName,
   Segment,
@@ -27,6 +28,7 @@ import {
   readManifest,
   writeManifest,
 } from "./segment_manifest.ts";
+import type { OpenSegments } from "./open_segments.ts";
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
@@ -46,8 +48,8 @@ export interface PartitionOptions {
   segmentMs: number;
   indexIntervalBytes: number;
   clock: Clock;
-  /** Closed segments whose read handles stay open. */
-  maxOpenSegments: number;
+  /** Closed segments whose read handles stay open, shared by the storage. */
+  openSegments: OpenSegments;
 }
 
 interface PendingAppend {
@@ -79,18 +81,20 @@ export class FsPartitionStore implements PartitionStore {
   #syncer: SyncScheduler;
   #queue: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
-  #recent = new Set<Segment>();
   #closed = false;
   #onClose: () => void;
+  /** Damage found in this partition's logs since it opened. */
+  #corruptions: CorruptionReport[];
 
   private constructor(
     dir: string,
     options: PartitionOptions,
     segments: Segment[],
     manifest: ManifestEntry[],
-    onClose: () => void,
+    found: { onClose: () => void; corruptions: CorruptionReport[] },
   ) {
     this.#dir = dir;
+    this.#corruptions = found.corruptions;
     this.#options = options;
     this.#segments = segments;
     this.#manifest = manifest;
@@ -100,7 +104,7 @@ export class FsPartitionStore implements PartitionStore {
       clock: options.clock,
       sync: () => this.#active.sync(),
     });
-    this.#onClose = onClose;
+    this.#onClose = found.onClose;
   }
 
   /**
@@ -116,7 +120,12 @@ export class FsPartitionStore implements PartitionStore {
     onClose: () => void = () => {},
   ): Promise<FsPartitionStore> {
     await Deno.mkdir(dir, { recursive: true });
-    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const corruptions: CorruptionReport[] = [];
+    const found = { onClose, corruptions };
+    const segmentOptions = {
+      indexIntervalBytes: options.indexIntervalBytes,
+      onDamage: (report: CorruptionReport) => corruptions.push(report),
+    };
     const recoverOptions = { ...segmentOptions, now: options.clock.now() };
     const manifest = readManifest(dir);
     const rolling = await exists(`${dir}/${ROLL_MARKER}`);
@@ -132,7 +141,7 @@ export class FsPartitionStore implements PartitionStore {
           options,
           segments,
           manifest.closed,
-          onClose,
+          found,
         );
       }
     }
@@ -147,7 +156,7 @@ export class FsPartitionStore implements PartitionStore {
       const segment = await Segment.create(dir, 0, segmentOptions);
       await writeManifest(dir, { closed: [], activeBase: 0 });
       await syncDir(dir);
-      return new FsPartitionStore(dir, options, [segment], [], onClose);
+      return new FsPartitionStore(dir, options, [segment], [], found);
     }
     const closed = await closedSegments(dir, logs, manifest);
     if (rolling) await removeIfExists(`${dir}/${ROLL_MARKER}`);
@@ -156,7 +165,7 @@ export class FsPartitionStore implements PartitionStore {
     );
     const { segment } = await Segment.recover(dir, activeBase, recoverOptions);
     segments.push(segment);
-    return new FsPartitionStore(dir, options, segments, closed, onClose);
+    return new FsPartitionStore(dir, options, segments, closed, found);
   }
 
   get logStartOffset(): number {
@@ -169,6 +178,11 @@ export class FsPartitionStore implements PartitionStore {
 
   get sizeBytes(): number {
     return this.#sizeBytes;
+  }
+
+  /** Damage found in the partition's segment logs since it opened. */
+  corruptions(): readonly CorruptionReport[] {
+    return this.#corruptions;
   }
 
   get #active(): Segment {
@@ -277,7 +291,7 @@ export class FsPartitionStore implements PartitionStore {
     this.#manifest = this.#manifest.slice(count);
     for (const victim of victims) {
       this.#sizeBytes -= victim.sizeBytes;
-      this.#recent.delete(victim);
+      this.#options.openSegments.forget(victim);
       await victim.remove();
     }
     await this.#saveManifest();
@@ -300,6 +314,9 @@ export class FsPartitionStore implements PartitionStore {
         this.#syncer.close(),
         this.#sealing,
       ]);
+      for (const segment of this.#segments) {
+        this.#options.openSegments.forget(segment);
+      }
       await Promise.all(this.#segments.map((segment) => segment.close()));
       for (const result of closed) {
         if (result.status === "rejected") throw result.reason;
@@ -385,6 +402,7 @@ export class FsPartitionStore implements PartitionStore {
     }
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
+      onDamage: (report) => this.#corruptions.push(report),
     });
     this.#segments.push(segment);
     this.#touch(old);
@@ -446,14 +464,7 @@ export class FsPartitionStore implements PartitionStore {
 
   /** Keeps the read handles of recently used closed segments open. */
   #touch(segment: Segment): void {
-    if (segment === this.#active) return;
-    this.#recent.delete(segment);
-    this.#recent.add(segment);
-    if (this.#recent.size > this.#options.maxOpenSegments) {
-      const oldest = this.#recent.values().next().value!;
-      this.#recent.delete(oldest);
-      oldest.release().catch(() => {});
-    }
+    if (segment !== this.#active) this.#options.openSegments.touch(segment);
   }
 }
 
