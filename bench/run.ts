@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * sync, idb, browser_sync.
+ * sync, fleet, idb, browser_sync.
  *
  * @module
  */
@@ -17,6 +17,7 @@ const BENCHES = [
   ["open", "open_bench.ts"],
   ["http", "http_bench.ts"],
   ["sync", "sync_bench.ts"],
+  ["fleet", "fleet_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],
 ] as const;

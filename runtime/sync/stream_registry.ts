@@ -8,6 +8,8 @@
  * rewritten). The meta snapshot is a shortcut, never the truth: on open the
  * registry replays the log after each stream's snapshot, so a crash between
  * an append and its snapshot or its ack can never cause a duplicate.
+ * Streams are persisted in chunks (see stream_chunks.ts), so the meta area
+ * holds a few hundred keys for a fleet of 100 000 devices.
  *
  * @module
  */
@@ -25,6 +27,16 @@ import type { MetaStore } from "../log/storage.ts";
 import type { AppendResult, TopicConfig, TopicInfo } from "../log/types.ts";
 import { planPush, replayStoredBatch } from "./producer_state.ts";
 import { sequenceForOffset } from "./sequence.ts";
+import {
+  CHUNK_PREFIX,
+  CHUNK_SIZE,
+  chunkKey,
+  chunkOf,
+  ChunkWriter,
+  decodeChunk,
+  encodeChunk,
+  type StreamRow,
+} from "./stream_chunks.ts";
 
 /** The parts of a central partition the registry uses (a PartitionLog). */
 export interface RegistryPartition {
@@ -60,7 +72,11 @@ export interface StreamRegistryOptions {
   clock?: Clock;
   /** Create a stream's topic when absent instead of TOPIC_NOT_FOUND. */
   autoCreateTopics?: boolean;
-  /** Least time between two meta snapshots of one stream; default 1000 ms. */
+  /**
+   * Least time between two periodic snapshots of one chunk of streams (see
+   * stream_chunks.ts); default 5000 ms. It bounds the log a restart after a
+   * crash replays; registrations and flush write at once.
+   */
   snapshotIntervalMs?: number;
 }
 
@@ -79,6 +95,17 @@ export interface PushResult {
   lastOffset: number;
 }
 
+/**
+ * One stream's answer in a multi-stream push: its PushResult, or the error
+ * body a single-stream push of the same batches would have answered.
+ */
+export type StreamPushOutcome =
+  & { producerId: number }
+  & (PushResult | { status: number; error: Record<string, unknown> });
+
+/** Most distinct streams in one multi-stream push. */
+export const MAX_STREAMS_PER_PUSH = 1000;
+
 /** PROTOCOL.md's entry of GET /v1/sync/streams. */
 export interface StreamInfo {
   nodeId: string;
@@ -90,6 +117,33 @@ export interface StreamInfo {
   ackedOffset: number;
   lastSeenMs: number;
   droppedRecords: number;
+  /**
+   * Records the device holds that the broker does not: its local high
+   * watermark as it last said (`Edgelog-Source-High-Watermark`) − 1 −
+   * ackedOffset; null when it never said.
+   */
+  lagRecords: number | null;
+}
+
+/** A page of {@linkcode StreamRegistry.page}. */
+export interface StreamPage {
+  streams: StreamInfo[];
+  /** The `after` of the next page; absent on the last page. */
+  next?: number;
+}
+
+/** Filters and paging of {@linkcode StreamRegistry.page}. */
+export interface StreamQuery {
+  nodeId?: string | undefined;
+  topic?: string | undefined;
+  /** Only streams at least this many records behind (lag known). */
+  minLag?: number | undefined;
+  /** Only streams not seen since this time (lastSeenMs ≤ it). */
+  silentSinceMs?: number | undefined;
+  /** Only streams with a producerId above this (the cursor). */
+  after?: number | undefined;
+  /** Most streams in the page. */
+  limit: number;
 }
 
 /** Counters for /metrics. */
@@ -101,20 +155,12 @@ export interface SyncCounters {
   fenced: number;
 }
 
-/** What meta holds per stream: its identity and a consistent snapshot. */
-interface StreamRecord extends StreamInfo {
-  /** Central offset of the stream's last record, -1 for none. */
-  lastCentralOffset: number;
-  /** Every batch of the stream below this central offset is in ackedOffset. */
-  snapshotOffset: number;
-}
+/** What the registry keeps per stream. */
+type StreamRecord = StreamRow;
 
-const PREFIX = "sync/streams/";
+/** Where earlier versions kept one meta key per stream; migrated on open. */
+const LEGACY_PREFIX = "sync/streams/";
 const SCAN_BYTES = 1 << 20;
-
-function streamKey(producerId: number): string {
-  return PREFIX + String(producerId).padStart(12, "0");
-}
 
 function identity(nodeId: string, topic: string, sourcePartition: number) {
   return JSON.stringify([nodeId, topic, sourcePartition]);
@@ -138,10 +184,13 @@ export class StreamRegistry {
   #metrics: MetricsSink | undefined;
   #streams = new Map<number, StreamRecord>();
   #byIdentity = new Map<string, number>();
+  /** Per node, its producerIds in ascending order. */
+  #byNode = new Map<string, number[]>();
+  #nextProducerId = 1;
   #queues = new Map<number, Promise<unknown>>();
-  #lastSnapshotMs = new Map<number, number>();
-  /** Per stream, the last snapshot write: writes land in the order taken. */
-  #snapshots = new Map<number, Promise<void>>();
+  /** Per chunk, when its last periodic snapshot was taken. */
+  #chunkSnapshotMs = new Map<number, number>();
+  #chunks: ChunkWriter;
   #counters: SyncCounters = {
     appendedBatches: 0,
     appendedRecords: 0,
@@ -154,8 +203,9 @@ export class StreamRegistry {
     this.#log = log;
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateTopics ?? false;
-    this.#snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
+    this.#snapshotIntervalMs = options.snapshotIntervalMs ?? 5000;
     this.#metrics = options.metrics;
+    this.#chunks = new ChunkWriter((chunk) => this.#writeChunk(chunk));
   }
 
   /** Counts into `metrics` from now on (the server's, once it exists). */
@@ -183,18 +233,50 @@ export class StreamRegistry {
   }
 
   async #load(): Promise<void> {
-    const groups = new Map<string, StreamRecord[]>();
-    for (const [, value] of await this.#log.meta.list(PREFIX)) {
+    const loaded: StreamRecord[] = [];
+    for (const [key, value] of await this.#log.meta.list(CHUNK_PREFIX)) {
+      for (const row of decodeChunk(key, value)) loaded.push(row);
+    }
+    const legacy = await this.#log.meta.list(LEGACY_PREFIX);
+    const held = new Set(loaded.map((r) => r.producerId));
+    for (const [, value] of legacy) {
       const record = value as StreamRecord;
-      this.#streams.set(record.producerId, record);
-      this.#byIdentity.set(
-        identity(record.nodeId, record.topic, record.sourcePartition),
-        record.producerId,
-      );
-      const key = JSON.stringify([record.topic, record.partition]);
-      groups.set(key, [...(groups.get(key) ?? []), record]);
+      // A migration cut short left both: the chunk is at least as new.
+      if (held.has(record.producerId)) continue;
+      loaded.push({ ...record, sourceHighWatermark: -1 });
+    }
+    loaded.sort((a, b) => a.producerId - b.producerId);
+    const groups = new Map<string, StreamRecord[]>();
+    for (const record of loaded) {
+      this.#index(record);
+      const key = `${record.partition}/${record.topic}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [record]);
+      else group.push(record);
     }
     for (const records of groups.values()) await this.#replay(records);
+    if (legacy.length > 0) {
+      const chunks = new Set(
+        legacy.map(([, v]) => chunkOf((v as StreamRecord).producerId)),
+      );
+      await Promise.all([...chunks].map((c) => this.#chunks.request(c)));
+      for (const [key] of legacy) await this.#log.meta.delete(key);
+    }
+  }
+
+  #index(record: StreamRecord): void {
+    this.#streams.set(record.producerId, record);
+    this.#byIdentity.set(
+      identity(record.nodeId, record.topic, record.sourcePartition),
+      record.producerId,
+    );
+    const ids = this.#byNode.get(record.nodeId);
+    if (ids === undefined) this.#byNode.set(record.nodeId, [record.producerId]);
+    else ids.push(record.producerId);
+    this.#nextProducerId = Math.max(
+      this.#nextProducerId,
+      record.producerId + 1,
+    );
   }
 
   /** Rebuilds the streams of one central partition from the log after their snapshots. */
@@ -206,10 +288,9 @@ export class StreamRegistry {
     }
     const partition = this.#log.partition(first.topic, first.partition);
     const byId = new Map(records.map((r) => [r.producerId, r]));
-    let offset = Math.max(
-      partition.logStartOffset,
-      Math.min(...records.map((r) => r.snapshotOffset)),
-    );
+    let from = Infinity;
+    for (const r of records) from = Math.min(from, r.snapshotOffset);
+    let offset = Math.max(partition.logStartOffset, from);
     while (offset < partition.highWatermark) {
       const batches = await partition.readBatches(offset, SCAN_BYTES);
       if (batches.length === 0) break;
@@ -276,7 +357,7 @@ export class StreamRegistry {
           ? 0
           : record.producerEpoch + 1;
         record.lastSeenMs = this.#clock.now();
-        await this.#snapshot(record);
+        await this.#chunks.request(chunkOf(existing));
         return this.#registration(record);
       });
     }
@@ -296,7 +377,7 @@ export class StreamRegistry {
       return this.register(nodeId, topic, sourcePartition);
     }
     const partitions = this.#log.topicConfig(topic).partitions;
-    const producerId = Math.max(0, ...this.#streams.keys()) + 1;
+    const producerId = this.#nextProducerId;
     const record: StreamRecord = {
       nodeId,
       topic,
@@ -312,10 +393,13 @@ export class StreamRegistry {
       droppedRecords: 0,
       lastCentralOffset: -1,
       snapshotOffset: 0,
+      sourceHighWatermark: -1,
     };
-    this.#streams.set(producerId, record);
-    this.#byIdentity.set(identity(nodeId, topic, sourcePartition), producerId);
-    await this.#serialize(producerId, () => this.#snapshot(record));
+    this.#index(record);
+    await this.#serialize(
+      producerId,
+      () => this.#chunks.request(chunkOf(producerId)),
+    );
     return this.#registration(record);
   }
 
@@ -346,26 +430,36 @@ export class StreamRegistry {
   }
 
   /**
-   * Takes a consistent snapshot now and writes it after the stream's
-   * earlier ones; callers hold the stream's queue. Resolves once written.
+   * Writes `chunk` as its streams are now. A stream with no operation under
+   * way holds every one of its batches below the high watermark, so its
+   * replay may start there; one in the middle of a push may start only
+   * after its last acknowledged batch.
    */
-  #snapshot(record: StreamRecord): Promise<void> {
-    if (this.#log.hasTopic(record.topic)) {
-      const hw = this.#log.partition(record.topic, record.partition)
-        .highWatermark;
-      record.snapshotOffset = Math.max(record.snapshotOffset, hw);
+  #writeChunk(chunk: number): Promise<void> {
+    const rows: StreamRecord[] = [];
+    const end = (chunk + 1) * CHUNK_SIZE;
+    for (let id = chunk * CHUNK_SIZE; id < end; id++) {
+      const record = this.#streams.get(id);
+      if (record === undefined) continue;
+      record.snapshotOffset = Math.max(
+        record.snapshotOffset,
+        record.lastCentralOffset + 1,
+      );
+      if (!this.#queues.has(id) && this.#holds(record)) {
+        record.snapshotOffset = Math.max(
+          record.snapshotOffset,
+          this.#log.partition(record.topic, record.partition).highWatermark,
+        );
+      }
+      rows.push(record);
     }
-    this.#lastSnapshotMs.set(record.producerId, this.#clock.now());
-    const copy = { ...record };
-    const id = record.producerId;
-    const written = (this.#snapshots.get(id) ?? Promise.resolve())
-      .then(() => this.#log.meta.set(streamKey(id), copy));
-    const tail = written.catch(() => {});
-    this.#snapshots.set(id, tail);
-    tail.then(() => {
-      if (this.#snapshots.get(id) === tail) this.#snapshots.delete(id);
-    });
-    return written;
+    return this.#log.meta.set(chunkKey(chunk), encodeChunk(rows));
+  }
+
+  /** Whether the central partition of `record` exists. */
+  #holds(record: StreamRecord): boolean {
+    return this.#log.hasTopic(record.topic) &&
+      record.partition < this.#log.topicConfig(record.topic).partitions;
   }
 
   /** The stream with this producerId; UNKNOWN_STREAM when there is none. */
@@ -391,15 +485,50 @@ export class StreamRegistry {
       ackedOffset: record.ackedOffset,
       lastSeenMs: record.lastSeenMs,
       droppedRecords: record.droppedRecords,
+      lagRecords: record.sourceHighWatermark < 0
+        ? null
+        : Math.max(0, record.sourceHighWatermark - 1 - record.ackedOffset),
     };
+  }
+
+  /** How many streams the registry holds. */
+  get size(): number {
+    return this.#streams.size;
   }
 
   /** Every stream, or those of one node, by producerId. */
   list(nodeId?: string): StreamInfo[] {
-    return [...this.#streams.values()]
-      .filter((r) => nodeId === undefined || r.nodeId === nodeId)
-      .sort((a, b) => a.producerId - b.producerId)
-      .map((r) => this.#info(r));
+    return this.page({ nodeId, limit: Infinity }).streams;
+  }
+
+  /**
+   * Up to `limit` streams matching the query, by producerId after `after`,
+   * and the cursor of the next page when more may match. It visits only the
+   * streams after the cursor (a node's own, when `nodeId` is given).
+   */
+  page(query: StreamQuery): StreamPage {
+    const after = query.after ?? 0;
+    const streams: StreamInfo[] = [];
+    const matches = (r: StreamRecord) =>
+      (query.topic === undefined || r.topic === query.topic) &&
+      (query.silentSinceMs === undefined ||
+        r.lastSeenMs <= query.silentSinceMs) &&
+      (query.minLag === undefined ||
+        (this.#info(r).lagRecords ?? -1) >= query.minLag);
+    const ids = query.nodeId === undefined
+      ? undefined
+      : this.#byNode.get(query.nodeId) ?? [];
+    const count = ids?.length ?? this.#nextProducerId;
+    let at = ids === undefined ? after + 1 : firstAbove(ids, after);
+    for (; at < count; at++) {
+      const record = this.#streams.get(ids === undefined ? at : ids[at]!);
+      if (record === undefined || !matches(record)) continue;
+      if (streams.length === query.limit) {
+        return { streams, next: streams.at(-1)!.producerId };
+      }
+      streams.push(this.#info(record));
+    }
+    return { streams };
   }
 
   /** Counters since the registry opened. */
@@ -415,7 +544,7 @@ export class StreamRegistry {
   push(
     producerId: number,
     body: Uint8Array,
-    options: { dropped?: number } = {},
+    options: { dropped?: number; sourceHighWatermark?: number } = {},
   ): Promise<PushResult> {
     const record = this.#streams.get(producerId);
     if (record === undefined) {
@@ -427,9 +556,62 @@ export class StreamRegistry {
       );
     }
     const batches = splitBatches(body);
-    return this.#serialize(
-      producerId,
-      () => this.#push(record, batches, options.dropped ?? 0),
+    return this.#serialize(producerId, async () => {
+      const result = await this.#push(record, batches, options.dropped ?? 0);
+      if (options.sourceHighWatermark !== undefined) {
+        record.sourceHighWatermark = options.sourceHighWatermark;
+      }
+      return result;
+    });
+  }
+
+  /**
+   * A multi-stream push: `body` holds batches of several streams (each
+   * batch names its producerId), grouped here by stream in order of first
+   * appearance. `check` sees every stream before anything is appended and
+   * may throw to refuse the whole request. Each stream is then pushed as
+   * by {@linkcode push}, concurrently with the others, and answers alone.
+   */
+  async pushMany(
+    body: Uint8Array,
+    check: (stream: StreamInfo) => void,
+  ): Promise<StreamPushOutcome[]> {
+    const groups = new Map<number, Uint8Array[]>();
+    for (const batch of splitBatches(body)) {
+      const id = readBatchHeader(batch).producerId;
+      const group = groups.get(id);
+      if (group !== undefined) group.push(batch);
+      else if (groups.size === MAX_STREAMS_PER_PUSH) {
+        throw new EdgelogError(
+          "PAYLOAD_TOO_LARGE",
+          `A push may carry batches of at most ${MAX_STREAMS_PER_PUSH} streams`,
+        );
+      } else groups.set(id, [batch]);
+    }
+    for (const id of groups.keys()) {
+      const record = this.#streams.get(id);
+      if (record !== undefined) check(this.#info(record));
+    }
+    return await Promise.all(
+      [...groups].map(async ([producerId, batches]) => {
+        const record = this.#streams.get(producerId);
+        try {
+          if (record === undefined) {
+            throw new EdgelogError(
+              "UNKNOWN_STREAM",
+              `No stream has producerId ${producerId}`,
+            );
+          }
+          const result = await this.#serialize(
+            producerId,
+            () => this.#push(record, batches, 0),
+          );
+          return { producerId, ...result };
+        } catch (err) {
+          if (!(err instanceof EdgelogError)) throw err;
+          return { producerId, status: err.status, ...err.toJSON() };
+        }
+      }),
     );
   }
 
@@ -513,13 +695,18 @@ export class StreamRegistry {
       this.#counters.appendedBatches += toAppend.length;
       this.#counters.appendedRecords += result.lastOffset - result.baseOffset +
         1;
-      const last = this.#lastSnapshotMs.get(record.producerId) ?? -Infinity;
-      if (this.#clock.now() - last >= this.#snapshotIntervalMs) {
+      const chunk = chunkOf(record.producerId);
+      const now = this.#clock.now();
+      if (
+        now - (this.#chunkSnapshotMs.get(chunk) ?? -Infinity) >=
+          this.#snapshotIntervalMs
+      ) {
+        this.#chunkSnapshotMs.set(chunk, now);
         // Not awaited: the snapshot only shortens the replay on open, and a
         // meta write (two fsyncs on FsStorage) held this push's answer and
         // every push queued behind it for tens of ms once a second.
-        this.#snapshot(record).catch((err) => {
-          console.error("edgelog: cannot snapshot sync stream", err);
+        this.#chunks.request(chunk).catch((err) => {
+          console.error("edgelog: cannot snapshot sync streams", err);
         });
       }
     }
@@ -530,12 +717,29 @@ export class StreamRegistry {
     };
   }
 
-  /** Snapshots every stream, so the next open replays nothing. */
+  /**
+   * Snapshots every stream, so the next open replays nothing (nothing of a
+   * stream with no operation under way).
+   */
   async flush(): Promise<void> {
-    await Promise.all(
-      [...this.#streams.values()].map((record) =>
-        this.#serialize(record.producerId, () => this.#snapshot(record))
-      ),
-    );
+    if (this.#streams.size === 0) return;
+    const chunks = chunkOf(this.#nextProducerId - 1);
+    const writes: Promise<void>[] = [];
+    for (let chunk = 0; chunk <= chunks; chunk++) {
+      writes.push(this.#chunks.request(chunk));
+    }
+    await Promise.all(writes);
   }
+}
+
+/** The index of the first id in ascending `ids` above `after`. */
+function firstAbove(ids: readonly number[], after: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
