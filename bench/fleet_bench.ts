@@ -28,6 +28,7 @@ import {
   tempDataDir,
 } from "../test/broker_process.ts";
 import { setBaseOffset, setProducer } from "../runtime/format/mod.ts";
+import { concatBytes } from "../runtime/format/bytes.ts";
 import { sequenceForOffset } from "../runtime/sync/sequence.ts";
 import { buildBatch } from "./batches.ts";
 import { expectOk, Http1Connection } from "./http1.ts";
@@ -74,6 +75,8 @@ interface Rate {
   p50Ms: number;
   p99Ms: number;
   serverCores: number;
+  /** Server CPU per request: comparable across runs on a busy machine. */
+  serverCpuUs: number;
   serverRssMiB: number;
   clientCores: number;
 }
@@ -107,6 +110,7 @@ async function measure(
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     serverCores: cpu / s,
+    serverCpuUs: (cpu / latencies.length) * 1e6,
     serverRssMiB: mib(await readRssBytes(pid) ?? NaN),
     clientCores: self / s,
   };
@@ -177,8 +181,45 @@ function register(
   });
 }
 
-/** Where a push goes: the broker's sync route, or a reference server. */
-type Target = "sync" | "produce" | "reference";
+/**
+ * Where a push goes: the broker's sync route, its multi-stream route
+ * ({@linkcode MULTI_STREAMS} devices' pushes in one request), its plain
+ * produce, or a reference server.
+ */
+type Target = "sync" | "multi" | "produce" | "reference";
+
+/** Streams per request of the multi-stream phase: a gateway's worth. */
+const MULTI_STREAMS = 16;
+
+/** Devices `first` … `first + MULTI_STREAMS - 1` (mod `devices`) in one push. */
+async function multiPush(
+  conn: Http1Connection,
+  fleet: Fleet,
+  first: number,
+  devices: number,
+): Promise<void> {
+  const ds = Array.from(
+    { length: MULTI_STREAMS },
+    (_, i) => (first + i) % devices,
+  );
+  const res = await conn.request("/v1/sync/batches", {
+    method: "POST",
+    headers: { "content-type": BATCHES_MIME },
+    body: concatBytes(ds.map((d) => pushBody(fleet, d))),
+  });
+  const { results } = expectOk(res, "multi-stream push") as {
+    results: { producerId: number; ackedOffset?: number }[];
+  };
+  ds.forEach((d, i) => {
+    const expected = fleet.next[d]! + RECORDS_PER_PUSH - 1;
+    if (results[i]?.ackedOffset !== expected) {
+      throw new Error(
+        `Device ${d}: ${JSON.stringify(results[i])}, expected ack ${expected}`,
+      );
+    }
+    fleet.next[d] = expected + 1;
+  });
+}
 
 /** Sends device `d`'s next push to `target` and checks the answer. */
 async function push(
@@ -219,7 +260,12 @@ function closedLoop(
   target: Target,
 ): Promise<Rate> {
   return measure(server.pid, async () => {
-    const conns = await connections(server.url, IN_FLIGHT);
+    // The multi-stream phase keeps as many stream pushes in flight as the
+    // others, and so never has one device in two requests at once.
+    const conns = await connections(
+      server.url,
+      target === "multi" ? IN_FLIGHT / MULTI_STREAMS : IN_FLIGHT,
+    );
     const latencies: number[] = [];
     let turn = 0;
     const until = performance.now() + seconds * 1000;
@@ -227,7 +273,13 @@ function closedLoop(
       await Promise.all(conns.map(async (conn) => {
         while (performance.now() < until) {
           const sent = performance.now();
-          await push(conn, fleet, turn++ % devices, target);
+          if (target === "multi") {
+            const first = turn;
+            turn += MULTI_STREAMS;
+            await multiPush(conn, fleet, first % devices, devices);
+          } else {
+            await push(conn, fleet, turn++ % devices, target);
+          }
           latencies.push(performance.now() - sent);
         }
       }));
@@ -320,6 +372,15 @@ async function reference(script: string, fleet: Fleet): Promise<Rate> {
 
 /** Restart of the broker on its data directory, and a push that continues. */
 interface Restart {
+  /** Start of a broker on an empty directory: the floor of any restart. */
+  emptyStartMs: number;
+  /**
+   * CPU the broker process used until its ready line, clean restart and
+   * empty start: on a machine shared with other work, wall time is CPU time
+   * divided by the share the process got.
+   */
+  cleanStartCpuS: number;
+  emptyStartCpuS: number;
   stopMs: number;
   cleanStartMs: number;
   kill9StartMs: number;
@@ -328,7 +389,11 @@ interface Restart {
 
 async function timeStart(dataDir: string): Promise<[BrokerProcess, number]> {
   const started = performance.now();
-  const broker = await startBroker({ dataDir, denoFlags: profileFlags() });
+  const broker = await startBroker({
+    dataDir,
+    denoFlags: profileFlags(),
+    readyTimeoutMs: 120_000,
+  });
   return [broker, performance.now() - started];
 }
 
@@ -354,6 +419,7 @@ async function restarts(
   if (code !== 0) throw new Error(`Broker exited with ${code}`);
   const stopMs = performance.now() - started;
   const [second, cleanStartMs] = await timeStart(first.dataDir);
+  const cleanStartCpuS = await readCpuSeconds(second.pid) ?? NaN;
   await checkResumed(second, fleet);
   const rssMiB = mib(await readRssBytes(second.pid) ?? NaN);
   await closedLoop(second, fleet, devices, "sync");
@@ -362,7 +428,19 @@ async function restarts(
   await checkResumed(third, fleet);
   const exit = await third.stop();
   if (exit !== 0) throw new Error(`Broker exited with ${exit}`);
-  return { stopMs, cleanStartMs, kill9StartMs, rssMiB };
+  await using empty = await tempDataDir();
+  const [fresh, emptyStartMs] = await timeStart(empty.path);
+  const emptyStartCpuS = await readCpuSeconds(fresh.pid) ?? NaN;
+  await fresh.stop();
+  return {
+    emptyStartMs,
+    cleanStartCpuS,
+    emptyStartCpuS,
+    stopMs,
+    cleanStartMs,
+    kill9StartMs,
+    rssMiB,
+  };
 }
 
 /** What a run writes to bench/results/fleet.json. */
@@ -373,6 +451,7 @@ interface Results {
   ceiling: Rate;
   durableCeiling: Rate;
   produce: Rate;
+  multi: Rate;
   steps: Step[];
   openLoop: Rate & { offeredPerSec: number };
   restart: Restart;
@@ -406,6 +485,8 @@ async function main(): Promise<void> {
       const pushes = await closedLoop(broker, fleet, streams, "sync");
       done.push({ streams, registrations, pushes });
     }
+    console.error(`multi-stream pushes, ${MULTI_STREAMS} streams each …`);
+    const multi = await closedLoop(broker, fleet, held, "multi");
     const max = done.at(-1)!.pushes.perSec;
     console.error(`open loop at ${Math.round(max / 2)}/s …`);
     const open = await openLoop(broker, fleet, held, max / 2);
@@ -425,6 +506,7 @@ async function main(): Promise<void> {
         inFlight: IN_FLIGHT,
         openLoopConnections: OPEN_LOOP_CONNECTIONS,
         partitions: PARTITIONS,
+        multiStreams: MULTI_STREAMS,
         seconds,
         broker: "edge/serve.ts subprocess (fsync always), loopback",
         client:
@@ -433,6 +515,7 @@ async function main(): Promise<void> {
       ceiling,
       durableCeiling,
       produce,
+      multi,
       steps: done,
       openLoop: { ...open, offeredPerSec: max / 2 },
       restart,
@@ -447,8 +530,10 @@ async function main(): Promise<void> {
 function table(r: Results): string {
   const rate = (x: Rate) =>
     `${count(x.perSec)}/s | ${fixed(x.p50Ms)} / ${fixed(x.p99Ms)} | ${
-      fixed(x.serverCores, 2)
-    } / ${fixed(x.clientCores, 2)} | ${fixed(x.serverRssMiB)}`;
+      count(x.serverCpuUs)
+    } | ${fixed(x.serverCores, 2)} / ${fixed(x.clientCores, 2)} | ${
+      fixed(x.serverRssMiB)
+    }`;
   const first = r.steps[0]!.pushes.perSec;
   const last = r.steps.at(-1)!;
   const flat = last.pushes.perSec / first;
@@ -459,8 +544,8 @@ function table(r: Results): string {
       describeMachine(r.machine)
     }; pushes of ${RECORDS_PER_PUSH} × 100-byte records (${r.setup.pushBytes} bytes), ${IN_FLIGHT} in flight`,
     "",
-    "| phase | rate | p50 / p99 ms | server / client cores | server RSS MiB |",
-    "| --- | --- | --- | --- | --- |",
+    "| phase | rate | p50 / p99 ms | server CPU µs per request | server / client cores | server RSS MiB |",
+    "| --- | --- | --- | --- | --- | --- |",
     `| bare Deno.serve ceiling | ${rate(r.ceiling)} |`,
     `| durable ceiling (append + fsync) | ${rate(r.durableCeiling)} |`,
     `| broker binary produce, same bodies | ${rate(r.produce)} |`,
@@ -470,6 +555,9 @@ function table(r: Results): string {
       } |`,
       `| sync pushes over ${count(s.streams)} streams | ${rate(s.pushes)} |`,
     ]),
+    `| multi-stream pushes, ${MULTI_STREAMS} streams per request (${
+      count(r.multi.perSec * MULTI_STREAMS)
+    } stream pushes/s) | ${rate(r.multi)} |`,
     `| open loop, ${count(r.openLoop.offeredPerSec)}/s offered | ${
       rate(r.openLoop)
     } |`,
@@ -485,6 +573,11 @@ function table(r: Results): string {
     `| flat ${count(r.steps[0]!.streams)} → ${
       count(last.streams)
     } streams (within 10 %) | ${fixed(flat * 100)} % | ${mark(flat >= 0.9)} |`,
+    `| server CPU per sync push at ${
+      count(last.streams)
+    } streams vs the durable ceiling's per body | ${
+      count(last.pushes.serverCpuUs)
+    } µs vs ${count(r.durableCeiling.serverCpuUs)} µs | |`,
     `| registrations ≥ 5 000/s | ${count(minReg)}/s (slowest step) | ${
       mark(minReg >= 5000)
     } |`,
@@ -495,9 +588,11 @@ function table(r: Results): string {
     } |`,
     `| restart < 2 s (ready line, registry loaded) | clean ${
       count(r.restart.cleanStartMs)
-    } ms, after kill -9 ${count(r.restart.kill9StartMs)} ms (stop took ${
-      count(r.restart.stopMs)
-    } ms) | ${
+    } ms, ${fixed(r.restart.cleanStartCpuS, 2)} s CPU (empty broker ${
+      count(r.restart.emptyStartMs)
+    } ms, ${fixed(r.restart.emptyStartCpuS, 2)} s CPU), after kill -9 ${
+      count(r.restart.kill9StartMs)
+    } ms (stop took ${count(r.restart.stopMs)} ms) | ${
       mark(Math.max(r.restart.cleanStartMs, r.restart.kill9StartMs) < 2000)
     } |`,
     `| open-loop p99 < 20 ms at 50 % of max | ${fixed(r.openLoop.p99Ms)} ms | ${

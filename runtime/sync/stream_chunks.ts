@@ -79,19 +79,24 @@ function badChunk(key: string): EdgelogError {
   );
 }
 
+function isRow(row: unknown): row is Row {
+  if (
+    !Array.isArray(row) || row.length !== 12 || typeof row[1] !== "string" ||
+    typeof row[2] !== "string" || !Number.isSafeInteger(row[0])
+  ) return false;
+  for (let i = 3; i < 12; i++) {
+    if (!Number.isSafeInteger(row[i])) return false;
+  }
+  return true;
+}
+
 /** The streams of a chunk's meta value; INTERNAL when it is not one. */
 export function decodeChunk(key: string, value: unknown): StreamRow[] {
   const rows = (value as { rows?: unknown } | null)?.rows;
   if (!Array.isArray(rows)) throw badChunk(key);
   return rows.map((row: unknown) => {
-    if (
-      !Array.isArray(row) || row.length !== 12 ||
-      typeof row[1] !== "string" || typeof row[2] !== "string" ||
-      !row.every((v, i) => i === 1 || i === 2 || Number.isSafeInteger(v))
-    ) {
-      throw badChunk(key);
-    }
-    const r = row as Row;
+    if (!isRow(row)) throw badChunk(key);
+    const r = row;
     return {
       producerId: r[0],
       nodeId: r[1],
@@ -137,6 +142,14 @@ export class ChunkWriter {
       this.#next.set(chunk, next);
     }
     return next;
+  }
+
+  /** Waits for every write under way or due (their failures ignored). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([
+      ...this.#running.values(),
+      ...this.#next.values(),
+    ]);
   }
 
   #start(chunk: number): Promise<void> {

@@ -33,6 +33,17 @@ async function centralLog(storage: MemoryStorage): Promise<Log> {
   return log;
 }
 
+/** `log` with its meta area replaced by `meta`. */
+function withMeta(log: Log, meta: MetaStore): RegistryLog {
+  return {
+    meta,
+    hasTopic: (name) => log.hasTopic(name),
+    topicConfig: (name) => log.topicConfig(name),
+    createTopic: (name, config) => log.createTopic(name, config),
+    partition: (topic, p) => log.partition(topic, p),
+  };
+}
+
 function rejectsWith(code: string, extra: Record<string, unknown> = {}) {
   return (err: unknown) => {
     assert.ok(err instanceof EdgelogError, String(err));
@@ -171,21 +182,17 @@ Deno.test("a push never waits for its stream's periodic snapshot; flush and regi
     delete: (key) => log.meta.delete(key),
     list: (prefix) => log.meta.list(prefix),
     set: (key, value) =>
-      new Promise<void>((resolve, reject) => {
-        writes.push({
-          // The only stream is the first row of its chunk; column 6 is ackedOffset.
-          ackedOffset: (value as { rows: number[][] }).rows[0]![6]!,
-          release: () => log.meta.set(key, value).then(resolve, reject),
-        });
-      }),
+      !key.startsWith("sync/chunks/")
+        ? log.meta.set(key, value)
+        : new Promise<void>((resolve, reject) => {
+          writes.push({
+            // The only stream is the first row of its chunk; column 6 is ackedOffset.
+            ackedOffset: (value as { rows: number[][] }).rows[0]![6]!,
+            release: () => log.meta.set(key, value).then(resolve, reject),
+          });
+        }),
   };
-  const gated: RegistryLog = {
-    meta,
-    hasTopic: (name) => log.hasTopic(name),
-    topicConfig: (name) => log.topicConfig(name),
-    createTopic: (name, config) => log.createTopic(name, config),
-    partition: (topic, p) => log.partition(topic, p),
-  };
+  const gated = withMeta(log, meta);
   const clock = new ManualClock();
   const registry = await StreamRegistry.open(gated, {
     clock,
@@ -342,7 +349,7 @@ Deno.test("a reopened registry holds every stream of many chunks and never reuse
   const last = ids.at(-1)!;
   await registry.push(last, await deviceBatch(0, 3, last));
   await registry.flush();
-  const keys = await log.meta.list("sync/");
+  const keys = await log.meta.list("sync/chunks/");
   assert.equal(keys.length, 3, "600 streams in 3 chunks");
   const reopened = await StreamRegistry.open(log);
   assert.equal(reopened.size, 600);
@@ -374,4 +381,39 @@ Deno.test("streams kept one key each by an earlier version are migrated into chu
   assert.equal(reopened.stream(7).producerEpoch, 2);
   assert.equal(reopened.stream(7).ackedOffset, 0, "replayed from the log");
   assert.equal((await reopened.register("x", "events", 0)).producerId, 8);
+});
+
+Deno.test("flush writes only changed chunks and a watermark; a reopen after later pushes still replays them", async () => {
+  const storage = new MemoryStorage();
+  const log = await centralLog(storage);
+  const writes: string[] = [];
+  const meta: MetaStore = {
+    get: (key) => log.meta.get(key),
+    delete: (key) => log.meta.delete(key),
+    list: (prefix) => log.meta.list(prefix),
+    set: (key, value) => {
+      writes.push(key);
+      return log.meta.set(key, value);
+    },
+  };
+  const counted = withMeta(log, meta);
+  const registry = await StreamRegistry.open(counted, {
+    snapshotIntervalMs: 60_000,
+  });
+  for (let i = 0; i < 300; i++) await registry.register(`d${i}`, "events", 0);
+  const id = 280;
+  // The chunk's first push takes its periodic snapshot; the second does not.
+  await registry.push(id, await deviceBatch(0, 2, id));
+  await registry.push(id, await deviceBatch(2, 1, id));
+  await new Promise((r) => setTimeout(r, 0));
+  writes.length = 0;
+  await registry.flush();
+  assert.deepEqual(writes, ["sync/chunks/0000000001", "sync/watermarks"]);
+  writes.length = 0;
+  await registry.flush();
+  assert.deepEqual(writes, ["sync/watermarks"], "nothing changed");
+  await registry.push(id, await deviceBatch(3, 2, id));
+  const reopened = await StreamRegistry.open(log);
+  assert.equal(reopened.stream(id).ackedOffset, 4, "replayed after the mark");
+  assert.equal(reopened.stream(id + 1).ackedOffset, -1);
 });
