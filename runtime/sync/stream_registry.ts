@@ -613,6 +613,7 @@ export class StreamRegistry {
       const result = await this.#push(record, batches, options.dropped ?? 0);
       if (options.sourceHighWatermark !== undefined) {
         record.sourceHighWatermark = options.sourceHighWatermark;
+        this.#dirty.add(chunkOf(producerId));
       }
       return result;
     });
@@ -746,6 +747,9 @@ export class StreamRegistry {
         plan.dropped,
       );
       record.lastCentralOffset = result.lastOffset;
+      // Again after the append: a snapshot of the chunk taken while it ran
+      // (another stream's) wrote this stream as it was before.
+      this.#dirty.add(chunkOf(record.producerId));
       this.#counters.appendedBatches += toAppend.length;
       this.#counters.appendedRecords += result.lastOffset - result.baseOffset +
         1;

@@ -417,3 +417,50 @@ Deno.test("flush writes only changed chunks and a watermark; a reopen after late
   assert.equal(reopened.stream(id).ackedOffset, 4, "replayed after the mark");
   assert.equal(reopened.stream(id + 1).ackedOffset, -1);
 });
+
+Deno.test("a chunk snapshot taken while a stream's append runs never hides that append from the next flush", async () => {
+  const storage = new MemoryStorage();
+  const log = await centralLog(storage);
+  let gate: Promise<void> | undefined;
+  const gated: RegistryLog = {
+    ...withMeta(log, log.meta),
+    partition: (topic, p) => {
+      const inner = log.partition(topic, p);
+      return {
+        get logStartOffset() {
+          return inner.logStartOffset;
+        },
+        get highWatermark() {
+          return inner.highWatermark;
+        },
+        appendBatches: async (batches) => {
+          const wait = gate;
+          const result = await inner.appendBatches(batches);
+          await wait;
+          return result;
+        },
+        readBatches: (offset, max) => inner.readBatches(offset, max),
+      };
+    },
+  };
+  const clock = new ManualClock();
+  const registry = await StreamRegistry.open(gated, {
+    clock,
+    snapshotIntervalMs: 1000,
+  });
+  const a = (await registry.register("a", "events", 0)).producerId;
+  const b = (await registry.register("b", "events", 0)).producerId;
+  let open!: () => void;
+  gate = new Promise((r) => open = r);
+  const pushing = registry.push(a, await deviceBatch(0, 2, a));
+  gate = undefined;
+  // b's push takes the chunk's periodic snapshot while a's append runs.
+  await registry.push(b, await deviceBatch(0, 1, b));
+  open();
+  assert.equal((await pushing).ackedOffset, 1);
+  await new Promise((r) => setTimeout(r, 0));
+  await registry.flush();
+  const reopened = await StreamRegistry.open(log);
+  assert.equal(reopened.stream(a).ackedOffset, 1);
+  assert.equal(reopened.stream(b).ackedOffset, 0);
+});
