@@ -14,7 +14,8 @@
  * bench/results/fleet.json.
  *
  * Run: `deno run --allow-all bench/fleet_bench.ts [--streams 1000,10000,100000]
- * [--seconds N] [--profile]` (`--profile` starts the broker with
+ * [--seconds N] [--partitions N] [--profile]` (default 4 partitions;
+ * `--profile` starts the broker with
  * `--cpu-prof` into bench/results/prof).
  *
  * @module
@@ -50,7 +51,8 @@ const RECORDS_PER_PUSH = 10;
 const IN_FLIGHT = 64;
 /** Connections the open-loop phase may use, so arrivals rarely queue. */
 const OPEN_LOOP_CONNECTIONS = 128;
-const PARTITIONS = 4;
+/** Partitions of the fleet topic: each group-commits (writes, fsyncs) alone. */
+const PARTITIONS = Number(flagValue("--partitions") ?? "4");
 const TOPIC = "fleet";
 const BATCHES_MIME = "application/vnd.edgelog.batches";
 
