@@ -706,7 +706,10 @@ export class Replicator {
         : this.#client.pushBatches(
           registration.producerId,
           request.body,
-          request.dropped > 0 ? { dropped: request.dropped } : {},
+          {
+            ...(request.dropped > 0 ? { dropped: request.dropped } : {}),
+            sourceHighWatermark: this.#partition(stream).highWatermark,
+          },
         );
     } catch (err) {
       pushed = Promise.reject(err);

@@ -663,3 +663,19 @@ Deno.test("a replicator of many streams pushes them in fewer requests than strea
   }
   assert.ok(replicator.status().streams.every((s) => s.ackedOffset === 2));
 });
+
+Deno.test("pushes tell the upstream the local high watermark, so it knows each stream's lag", async () => {
+  const { registry, local, upstream } = await setup();
+  await append(local, 0, records(0, 5));
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "gw",
+    topics: ["events"],
+    maxBatchBytes: 1,
+  });
+  await replicator.syncOnce();
+  const stream = registry.list().find((s) => s.sourcePartition === 0)!;
+  assert.equal(stream.ackedOffset, 4);
+  assert.equal(stream.lagRecords, 0);
+});

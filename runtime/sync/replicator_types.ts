@@ -47,7 +47,11 @@ export interface SyncUpstream {
   pushBatches(
     producerId: number,
     bytes: Uint8Array,
-    options?: { dropped?: number },
+    /**
+     * `sourceHighWatermark`: the local high watermark, so the upstream can
+     * tell how far behind the stream is.
+     */
+    options?: { dropped?: number; sourceHighWatermark?: number },
   ): Promise<PushResult>;
   /**
    * The multi-stream push (POST /v1/sync/batches); when present, a
