@@ -244,6 +244,18 @@ Deno.test("multi-stream push and paged listing over HTTP: auth per stream, bad p
       assert.equal(res.status, 400, query);
       assert.equal((await res.json()).error.code, "BAD_REQUEST");
     }
+    const declared = await fetch(`${broker.url}/v1/sync/batches`, {
+      method: "POST",
+      headers: {
+        authorization: "Bearer node-a-secret",
+        "content-type": "application/vnd.edgelog.batches",
+        "edgelog-dropped": "3",
+      },
+      body: (await batch(a1, 1)) as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(declared.status, 400, "a gap cannot be declared here");
+    await declared.body?.cancel();
+    assert.equal(broker.log.partition("events", 0).highWatermark, 1);
     const doc = await (await fetch(`${broker.url}/openapi.json`)).json();
     assert.ok(
       doc.paths["/v1/sync/batches"]?.post,

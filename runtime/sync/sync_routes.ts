@@ -162,6 +162,15 @@ export function syncRoutes(
 
     app.post("/v1/sync/batches", async (c) => {
       try {
+        // Per-stream declarations would be silently lost here: refuse them.
+        for (const header of [DROPPED_HEADER, SOURCE_HW_HEADER]) {
+          if (c.req.header(header) !== undefined) {
+            throw new EdgelogError(
+              "BAD_REQUEST",
+              `${header} is per stream: send it with POST /v1/sync/streams/{producerId}/batches`,
+            );
+          }
+        }
         const body = await readBody(c, maxBodyBytes);
         const results = await registry.pushMany(body, (stream) =>
           authorize(c, {
