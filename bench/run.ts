@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * listener, sync, fleet, idb, browser_sync.
+ * listener, sync, fleet, idb, browser_sync, validation.
  *
  * @module
  */
@@ -21,6 +21,7 @@ const BENCHES = [
   ["fleet", "fleet_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],
+  ["validation", "validation_bench.ts"],
 ] as const;
 
 type Outcome = "ok" | "failed" | "skipped";

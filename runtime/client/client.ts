@@ -71,7 +71,7 @@ export interface EdgelogClientOptions {
 interface RequestSpec {
   query?: Record<string, string | number | undefined>;
   json?: unknown;
-  bytes?: Uint8Array;
+  bytes?: Uint8Array | Blob;
   accept?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
@@ -134,7 +134,7 @@ export class EdgelogClient {
       body = JSON.stringify(spec.json);
     } else if (spec.bytes !== undefined) {
       headers["content-type"] = BATCHES_MEDIA_TYPE;
-      body = spec.bytes as Uint8Array<ArrayBuffer>;
+      body = spec.bytes as Uint8Array<ArrayBuffer> | Blob;
     }
     const signal = spec.signal;
     return await withRetry(async () => {
@@ -405,11 +405,12 @@ export class EdgelogClient {
    * the upstream holds already are acknowledged without appending.
    * `dropped` declares records lost before sync (`Edgelog-Dropped`);
    * `sourceHighWatermark` tells the upstream the local high watermark, so
-   * it can show how far behind the stream is.
+   * it can show how far behind the stream is. A Blob body is sent as it is
+   * (see the browser SDK's `createSyncer`).
    */
   pushBatches(
     producerId: number,
-    bytes: Uint8Array,
+    bytes: Uint8Array | Blob,
     options: { dropped?: number; sourceHighWatermark?: number } = {},
   ): Promise<PushResult> {
     const headers: Record<string, string> = {};

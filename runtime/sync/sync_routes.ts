@@ -53,7 +53,7 @@ function parseCount(
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
     throw new EdgelogError(
       "BAD_REQUEST",
-      `${name} must be a non-negative integer, got '${value}'`,
+      `${name} must be a non-negative integer below 2^53, got '${value}'`,
     );
   }
   return n;
