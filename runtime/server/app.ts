@@ -90,6 +90,7 @@ const CORS_REQUEST_HEADERS = [
   "Accept",
   "Last-Event-ID",
   "Edgelog-Dropped",
+  "Edgelog-Source-High-Watermark",
 ];
 const CORS_EXPOSED_HEADERS = [
   "Edgelog-Next-Offset",
