@@ -114,7 +114,7 @@ Deno.test("a full disk answers 507 STORAGE_FULL with one log line, and reads go 
   }
 });
 
-Deno.test("running out of file descriptors answers 503 LIMIT_REACHED openFiles, not 500", async () => {
+Deno.test("running out of file descriptors answers 503 LIMIT_REACHED openFiles, not 500", () => {
   const consoleError = console.error;
   console.error = () => {};
   try {
