@@ -461,6 +461,8 @@ export class FakeBroker {
       retentionMs: -1,
       retentionBytes: -1,
       cleanupPolicy: "delete",
+      segmentBytes: 64 * 1024 * 1024,
+      segmentMs: 7 * 24 * 3600 * 1000,
     };
   }
 
