@@ -138,6 +138,7 @@ export async function startBroker(
         clearInterval(retention);
         shutdown.abort();
         await listening.shutdown();
+        await groups.flush();
         await streams.flush();
         await mirror?.close();
         await log.close();

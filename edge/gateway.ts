@@ -135,6 +135,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       shutdown.abort();
       await active.stop();
       await server.shutdown();
+      await groups.flush();
       await log.close();
     },
   };
