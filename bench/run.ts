@@ -6,7 +6,8 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]] [flags]`, names: storage, open,
- * http, sync, idb, browser_sync, soak; `--minutes N` goes to the soak.
+ * http, listener, sync, idb, browser_sync, validation, soak; `--minutes N`
+ * goes to the soak.
  *
  * @module
  */
@@ -19,9 +20,11 @@ const BENCHES: readonly (readonly [string, string, readonly string[]])[] = [
   ["storage", "storage_bench.ts", []],
   ["open", "open_bench.ts", []],
   ["http", "http_bench.ts", []],
+  ["listener", "listener_bench.ts", []],
   ["sync", "sync_bench.ts", []],
   ["idb", "idb_bench.ts", []],
   ["browser_sync", "browser_sync_bench.ts", []],
+  ["validation", "validation_bench.ts", []],
   ["soak", "soak_bench.ts", ["--minutes"]],
 ];
 

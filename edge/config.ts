@@ -12,6 +12,7 @@ import type { AuthConfig, TokenRights } from "../runtime/server/auth.ts";
 import type { TopicConfig } from "../runtime/log/types.ts";
 import type { KafkaMirrorOptions } from "./kafka/mirror.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
+import { DEFAULT_LIMITS, type NodeLimits } from "./limits.ts";
 
 /** A configuration mistake, reported to the operator as is. */
 export class ConfigError extends Error {
@@ -26,6 +27,25 @@ const RightsSchema = z.strictObject({
   produce: z.array(z.string().min(1)).optional(),
   consume: z.array(z.string().min(1)).optional(),
   nodeId: z.string().min(1).optional(),
+});
+
+const count = z.number().int().min(1).max(1_000_000);
+const millis = z.number().int().min(1).max(24 * 3600 * 1000);
+
+/** The `limits` section of a config file (broker and gateway). */
+export const LimitsSchema = z.strictObject({
+  maxConnections: count.optional(),
+  idleTimeoutMs: millis.optional(),
+  headerTimeoutMs: millis.optional(),
+  maxTopics: count.optional(),
+  maxPartitionsPerTopic: z.number().int().min(1).max(10_000).optional(),
+  maxPartitions: count.optional(),
+  maxOpenSegmentFiles: count.optional(),
+  maxGroupMembers: count.optional(),
+  maxLongPolls: count.optional(),
+  maxLongPollsPerClient: count.optional(),
+  maxStreams: count.optional(),
+  maxStreamsPerClient: count.optional(),
 });
 
 /** The config file's schema; every field optional. */
@@ -49,6 +69,7 @@ export const ConfigFileSchema = z.strictObject({
   }).optional(),
   autoCreateTopics: z.boolean().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
+  maxDecompressedBytes: z.number().int().positive().optional(),
   corsOrigins: z.array(z.string().min(1)).optional(),
   tokens: z.array(z.strictObject({
     token: z.string().min(1),
@@ -59,6 +80,7 @@ export const ConfigFileSchema = z.strictObject({
     keyFile: z.string().min(1),
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
+  limits: LimitsSchema.optional(),
   kafkaMirror: z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
@@ -81,11 +103,18 @@ export interface BrokerConfig {
   topicDefaults: Partial<TopicConfig>;
   autoCreateTopics: boolean;
   maxBodyBytes: number;
+  /**
+   * Cap on the bytes one compressed batch's records expand to, on produce,
+   * sync and fetch; past it a batch is refused (413), never stored.
+   */
+  maxDecompressedBytes: number;
   /** Origins whose pages may call the API; ["*"] = any, [] = none. */
   corsOrigins: string[];
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
+  /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
+  limits: NodeLimits;
   /** Mirror these topics into Apache Kafka (edge/kafka). */
   kafkaMirror?: KafkaMirrorConfig;
 }
@@ -109,9 +138,11 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   topicDefaults: {},
   autoCreateTopics: false,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxDecompressedBytes: 64 * 1024 * 1024,
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
+  limits: DEFAULT_LIMITS,
 };
 
 /** Flags of `deno task serve`. */
@@ -131,8 +162,9 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
-                 retentionCheckMs, kafkaMirror
+                 autoCreateTopics, maxBodyBytes, maxDecompressedBytes,
+                 corsOrigins, tokens, tls, retentionCheckMs, limits,
+                 kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -232,6 +264,9 @@ export async function loadConfig(
     config.autoCreateTopics = file.autoCreateTopics;
   }
   if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
+  if (file.maxDecompressedBytes !== undefined) {
+    config.maxDecompressedBytes = file.maxDecompressedBytes;
+  }
   if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
   if (file.tokens !== undefined) {
     config.auth = {
@@ -244,6 +279,12 @@ export async function loadConfig(
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;
+  }
+  if (file.limits !== undefined) {
+    config.limits = {
+      ...DEFAULT_LIMITS,
+      ...dropUndefined(file.limits) as Partial<NodeLimits>,
+    };
   }
   if (file.kafkaMirror !== undefined) {
     config.kafkaMirror = dropUndefined(file.kafkaMirror) as KafkaMirrorConfig;

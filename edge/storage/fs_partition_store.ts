@@ -19,6 +19,7 @@ import type {
   PartitionStore,
   SegmentInfo,
 } from "../../runtime/log/storage.ts";
+import type { CorruptionReport } from "../../runtime/log/types.ts";
 import {
   parseSegmentFileName,
   Segment,
@@ -31,6 +32,7 @@ import {
   readManifest,
   writeManifest,
 } from "./segment_manifest.ts";
+import type { OpenSegments } from "./open_segments.ts";
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
@@ -50,8 +52,8 @@ export interface PartitionOptions {
   segmentMs: number;
   indexIntervalBytes: number;
   clock: Clock;
-  /** Closed segments whose read handles stay open. */
-  maxOpenSegments: number;
+  /** Closed segments whose read handles stay open, shared by the storage. */
+  openSegments: OpenSegments;
 }
 
 interface PendingAppend {
@@ -83,18 +85,20 @@ export class FsPartitionStore implements PartitionStore {
   #syncer: SyncScheduler;
   #queue: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
-  #recent = new Set<Segment>();
   #closed = false;
   #onClose: () => void;
+  /** Damage found in this partition's logs since it opened. */
+  #corruptions: CorruptionReport[];
 
   private constructor(
     dir: string,
     options: PartitionOptions,
     segments: Segment[],
     manifest: ManifestEntry[],
-    onClose: () => void,
+    found: { onClose: () => void; corruptions: CorruptionReport[] },
   ) {
     this.#dir = dir;
+    this.#corruptions = found.corruptions;
     this.#options = options;
     this.#segments = segments;
     this.#manifest = manifest;
@@ -104,7 +108,7 @@ export class FsPartitionStore implements PartitionStore {
       clock: options.clock,
       sync: () => this.#active.sync(),
     });
-    this.#onClose = onClose;
+    this.#onClose = found.onClose;
   }
 
   /**
@@ -120,7 +124,12 @@ export class FsPartitionStore implements PartitionStore {
     onClose: () => void = () => {},
   ): Promise<FsPartitionStore> {
     await Deno.mkdir(dir, { recursive: true });
-    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const corruptions: CorruptionReport[] = [];
+    const found = { onClose, corruptions };
+    const segmentOptions = {
+      indexIntervalBytes: options.indexIntervalBytes,
+      onDamage: (report: CorruptionReport) => corruptions.push(report),
+    };
     const recoverOptions = { ...segmentOptions, now: options.clock.now() };
     const manifest = readManifest(dir);
     const rolling = await exists(`${dir}/${ROLL_MARKER}`);
@@ -136,7 +145,7 @@ export class FsPartitionStore implements PartitionStore {
           options,
           segments,
           manifest.closed,
-          onClose,
+          found,
         );
       }
     }
@@ -151,7 +160,7 @@ export class FsPartitionStore implements PartitionStore {
       const segment = await Segment.create(dir, 0, segmentOptions);
       await writeManifest(dir, { closed: [], activeBase: 0 });
       await syncDir(dir);
-      return new FsPartitionStore(dir, options, [segment], [], onClose);
+      return new FsPartitionStore(dir, options, [segment], [], found);
     }
     const closed = await closedSegments(dir, logs, manifest);
     if (rolling) await removeIfExists(`${dir}/${ROLL_MARKER}`);
@@ -160,7 +169,7 @@ export class FsPartitionStore implements PartitionStore {
     );
     const { segment } = await Segment.recover(dir, activeBase, recoverOptions);
     segments.push(segment);
-    return new FsPartitionStore(dir, options, segments, closed, onClose);
+    return new FsPartitionStore(dir, options, segments, closed, found);
   }
 
   get logStartOffset(): number {
@@ -173,6 +182,11 @@ export class FsPartitionStore implements PartitionStore {
 
   get sizeBytes(): number {
     return this.#sizeBytes;
+  }
+
+  /** Damage found in the partition's segment logs since it opened. */
+  corruptions(): readonly CorruptionReport[] {
+    return this.#corruptions;
   }
 
   get #active(): Segment {
@@ -310,7 +324,7 @@ export class FsPartitionStore implements PartitionStore {
     this.#manifest = this.#manifest.slice(count);
     for (const victim of victims) {
       this.#sizeBytes -= victim.sizeBytes;
-      this.#recent.delete(victim);
+      this.#options.openSegments.forget(victim);
       await victim.remove();
     }
     await this.#saveManifest();
@@ -333,6 +347,9 @@ export class FsPartitionStore implements PartitionStore {
         this.#syncer.close(),
         this.#sealing,
       ]);
+      for (const segment of this.#segments) {
+        this.#options.openSegments.forget(segment);
+      }
       await Promise.all(this.#segments.map((segment) => segment.close()));
       for (const result of closed) {
         if (result.status === "rejected") throw result.reason;
@@ -418,6 +435,7 @@ export class FsPartitionStore implements PartitionStore {
     }
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
+      onDamage: (report) => this.#corruptions.push(report),
     });
     this.#segments.push(segment);
     this.#touch(old);
@@ -479,14 +497,7 @@ export class FsPartitionStore implements PartitionStore {
 
   /** Keeps the read handles of recently used closed segments open. */
   #touch(segment: Segment): void {
-    if (segment === this.#active) return;
-    this.#recent.delete(segment);
-    this.#recent.add(segment);
-    if (this.#recent.size > this.#options.maxOpenSegments) {
-      const oldest = this.#recent.values().next().value!;
-      this.#recent.delete(oldest);
-      oldest.release().catch(() => {});
-    }
+    if (segment !== this.#active) this.#options.openSegments.touch(segment);
   }
 }
 

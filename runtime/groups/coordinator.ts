@@ -7,7 +7,7 @@
  */
 
 import { type Clock, systemClock } from "../clock.ts";
-import { EdgelogError } from "../errors.ts";
+import { EdgelogError, limitError } from "../errors.ts";
 import { ConsumerGroup } from "./consumer_group.ts";
 import { newMemberId } from "./member_id.ts";
 import { MembershipStore } from "./membership_store.ts";
@@ -25,6 +25,8 @@ import type {
 
 const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
+/** Members of one group by default. */
+export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 
 /**
  * Coordinates every consumer group of a node.
@@ -93,6 +95,7 @@ export class GroupCoordinator {
   readonly #highWatermark: (topic: string, partition: number) => number;
   readonly #sessionTimeoutMs: number;
   readonly #heartbeatIntervalMs: number;
+  readonly #maxGroupMembers: number;
   readonly #offsets: OffsetStore;
   readonly #memberships: MembershipStore;
   readonly #groups = new Map<string, ConsumerGroup>();
@@ -110,8 +113,15 @@ export class GroupCoordinator {
       DEFAULT_SESSION_TIMEOUT_MS;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ??
       DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.#maxGroupMembers = options.maxGroupMembers ??
+      DEFAULT_MAX_GROUP_MEMBERS;
     this.#offsets = offsets;
     this.#memberships = memberships;
+  }
+
+  /** Members one group may hold. */
+  get maxGroupMembers(): number {
+    return this.#maxGroupMembers;
   }
 
   /**
@@ -301,6 +311,12 @@ export class GroupCoordinator {
       const members = this.#groups.get(group) ?? new ConsumerGroup(
         this.#partitionCount,
       );
+      if (members.size >= this.#maxGroupMembers) {
+        throw limitError(
+          "maxGroupMembers",
+          `Group '${group}' already has ${members.size} of ${this.#maxGroupMembers} members`,
+        );
+      }
       this.#groups.set(group, members);
       const id = newMemberId(
         this.#random,
