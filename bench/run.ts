@@ -6,8 +6,8 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]] [flags]`, names: storage, open,
- * http, listener, sync, idb, browser_sync, validation, soak; `--minutes N`
- * goes to the soak.
+ * http, listener, sync, fleet, idb, browser_sync, validation, soak;
+ * `--minutes N` goes to the soak.
  *
  * @module
  */
@@ -22,6 +22,7 @@ const BENCHES: readonly (readonly [string, string, readonly string[]])[] = [
   ["http", "http_bench.ts", []],
   ["listener", "listener_bench.ts", []],
   ["sync", "sync_bench.ts", []],
+  ["fleet", "fleet_bench.ts", []],
   ["idb", "idb_bench.ts", []],
   ["browser_sync", "browser_sync_bench.ts", []],
   ["validation", "validation_bench.ts", []],

@@ -19,6 +19,7 @@ import { lockDataDir } from "./data_dir_lock.ts";
 import { trackOpenSegments } from "./limits.ts";
 import { type HttpListener, serveHttp } from "./http_listener.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
+import { mirrorRoutes } from "./kafka/mirror_routes.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running broker. */
@@ -102,6 +103,7 @@ export async function startBroker(
   const shutdown = new AbortController();
   let server: HttpListener | undefined;
   let registry: StreamRegistry | undefined;
+  let mirror: KafkaMirror | undefined;
   try {
     const groups = await GroupCoordinator.open({
       maxGroupMembers: config.limits.maxGroupMembers,
@@ -118,6 +120,9 @@ export async function startBroker(
       autoCreateTopics: config.autoCreateTopics,
     });
     registry = streams;
+    mirror = config.kafkaMirror &&
+      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
+    const kafkaMirror = mirror;
     const app = createApp({
       log,
       groups,
@@ -128,8 +133,10 @@ export async function startBroker(
       holdLimits: config.limits,
       pages: NODE_PAGES,
       signal: shutdown.signal,
+      ...(kafkaMirror ? { mirror: kafkaMirror } : {}),
       extraRoutes: (app, ctx) => {
         syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);
+        if (kafkaMirror) mirrorRoutes(kafkaMirror)(app);
         demoRoutes()(app);
       },
     });
@@ -143,8 +150,6 @@ export async function startBroker(
       metrics,
     });
     const port = server.addr.port;
-    const mirror = config.kafkaMirror &&
-      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
 
     const retention = setInterval(() => {
       groups.expireMembers();
@@ -162,7 +167,7 @@ export async function startBroker(
         await listening.shutdown();
         await groups.flush();
         await streams.flush();
-        await mirror?.close();
+        await kafkaMirror?.close();
         await log.close();
         lock.release();
       })();
@@ -173,7 +178,7 @@ export async function startBroker(
       log,
       groups,
       metrics,
-      ...(mirror ? { kafkaMirror: mirror } : {}),
+      ...(kafkaMirror ? { kafkaMirror } : {}),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -181,6 +186,7 @@ export async function startBroker(
     shutdown.abort();
     await server?.shutdown();
     await registry?.flush().catch(() => {});
+    await mirror?.close();
     await log.close();
     lock.release();
     throw err;

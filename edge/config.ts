@@ -85,6 +85,7 @@ export const ConfigFileSchema = z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
     maxInFlight: z.number().int().min(1).max(5).optional(),
+    mode: z.enum(["dedicated", "shared"]).optional(),
     createTopics: z.boolean().optional(),
     replicationFactor: z.number().int().min(-1).optional(),
   }).optional(),
@@ -125,6 +126,7 @@ export type KafkaMirrorConfig = Pick<
   | "bootstrap"
   | "topics"
   | "maxInFlight"
+  | "mode"
   | "createTopics"
   | "replicationFactor"
 >;

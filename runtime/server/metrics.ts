@@ -70,6 +70,13 @@ function formatValue(value: number): string {
   return Number.isNaN(value) ? "NaN" : String(value);
 }
 
+/** A gauge family read at scrape time from a part that registered it. */
+export interface GaugeFamily {
+  name: string;
+  help: string;
+  samples: { labels: Labels; value: number }[];
+}
+
 /** Sources of the gauges read at scrape time. */
 export interface MetricsSources {
   log?: Log;
@@ -85,6 +92,7 @@ export class Metrics {
   #counters = new Map<string, Family<number>>();
   #attached = new WeakSet<Log>();
   #limits = new Map<string, { max: number; inUse: () => number }>();
+  #gauges: (() => GaugeFamily[])[] = [];
   #latency: Family<HistogramValue> = {
     help: "HTTP request latency by route, method and status",
     samples: new Map(),
@@ -119,6 +127,17 @@ export class Metrics {
       maxPartitionsPerTopic,
       () => Math.max(0, ...log.listTopics().map((t) => t.partitions)),
     );
+  }
+
+  /**
+   * Adds gauges that `read` answers at every scrape (the Kafka mirror's
+   * lag and state); returns a function that removes them.
+   */
+  addGauges(read: () => GaugeFamily[]): () => void {
+    this.#gauges.push(read);
+    return () => {
+      this.#gauges = this.#gauges.filter((g) => g !== read);
+    };
   }
 
   /** The current value of a counter, for tests and status pages. */
@@ -215,6 +234,11 @@ export class Metrics {
     this.#renderLimits(out);
     if (sources.log) renderLog(out, sources.log);
     if (sources.groups) renderGroups(out, sources.groups);
+    for (const read of this.#gauges) {
+      for (const family of read()) {
+        gauge(out, family.name, family.help, family.samples);
+      }
+    }
     return out.join("\n") + "\n";
   }
 

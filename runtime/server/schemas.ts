@@ -80,12 +80,26 @@ export const CreateTopicSchema = z.strictObject({
   whenFull: z.enum(["reject", "dropOldest"]).optional(),
 }).openapi("CreateTopic");
 
+/** A partition's Kafka mirror (only on a broker with `kafkaMirror`). */
+export const MirrorInfoSchema = z.object({
+  state: z.enum(["starting", "mirroring", "retrying", "stopped"]).openapi({
+    description: "stopped: edgelog and Kafka disagree; nothing more is " +
+      "mirrored until POST …/mirror/resume",
+  }),
+  mirroredOffset: z.number().int().openapi({
+    description: "Next edgelog offset to mirror: everything below is in Kafka",
+  }),
+  lag: z.number().int(),
+  error: z.string().nullable(),
+}).openapi("MirrorInfo");
+
 /** Offsets and size of one partition. */
 export const PartitionInfoSchema = z.object({
   partition: z.number().int(),
   logStartOffset: z.number().int(),
   highWatermark: z.number().int(),
   sizeBytes: z.number().int(),
+  kafkaMirror: MirrorInfoSchema.optional(),
   corruptions: z.array(z.object({
     segment: z.string(),
     fromByte: z.number().int(),

@@ -104,7 +104,12 @@ export function registerTopicRoutes(app: ServerApp, ctx: ServerContext): void {
       cleanupPolicy: config.cleanupPolicy,
       segmentBytes: config.segmentBytes,
       segmentMs: config.segmentMs,
-      partitions: log.partitions(topic),
+      partitions: log.partitions(topic).map((p) => {
+        const mirror = ctx.mirror?.partitionStatus(topic, p.partition);
+        if (mirror === undefined) return p;
+        const { state, mirroredOffset, lag, error } = mirror;
+        return { ...p, kafkaMirror: { state, mirroredOffset, lag, error } };
+      }),
     }, 200);
   });
 
