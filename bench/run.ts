@@ -5,24 +5,29 @@
  * bench/results/<name>.json. A script that is absent is skipped; one that
  * fails is reported and the rest still run.
  *
- * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * listener, sync, fleet, idb, browser_sync, validation.
+ * Run: `deno task bench [--only name[,name…]] [flags]`, names: storage, open,
+ * http, listener, sync, fleet, idb, browser_sync, validation, soak;
+ * `--minutes N` goes to the soak.
  *
  * @module
  */
 
-/** The benchmarks in the order they run, by name and script. */
-const BENCHES = [
-  ["storage", "storage_bench.ts"],
-  ["open", "open_bench.ts"],
-  ["http", "http_bench.ts"],
-  ["listener", "listener_bench.ts"],
-  ["sync", "sync_bench.ts"],
-  ["fleet", "fleet_bench.ts"],
-  ["idb", "idb_bench.ts"],
-  ["browser_sync", "browser_sync_bench.ts"],
-  ["validation", "validation_bench.ts"],
-] as const;
+/**
+ * The benchmarks in the order they run, by name and script, with the
+ * flags of this command line each one is given.
+ */
+const BENCHES: readonly (readonly [string, string, readonly string[]])[] = [
+  ["storage", "storage_bench.ts", []],
+  ["open", "open_bench.ts", []],
+  ["http", "http_bench.ts", []],
+  ["listener", "listener_bench.ts", []],
+  ["sync", "sync_bench.ts", []],
+  ["fleet", "fleet_bench.ts", []],
+  ["idb", "idb_bench.ts", []],
+  ["browser_sync", "browser_sync_bench.ts", []],
+  ["validation", "validation_bench.ts", []],
+  ["soak", "soak_bench.ts", ["--minutes"]],
+];
 
 type Outcome = "ok" | "failed" | "skipped";
 
@@ -51,7 +56,20 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function runOne(name: string, script: string): Promise<Outcome> {
+/** The `--name value` pairs of this command line named in `flags`. */
+function passedFlags(flags: readonly string[]): string[] {
+  return flags.flatMap((flag) => {
+    const at = Deno.args.indexOf(flag);
+    const value = Deno.args[at + 1];
+    return at < 0 || value === undefined ? [] : [flag, value];
+  });
+}
+
+async function runOne(
+  name: string,
+  script: string,
+  flags: readonly string[],
+): Promise<Outcome> {
   const path = new URL(`./${script}`, import.meta.url).pathname;
   if (!await exists(path)) {
     console.log(`\n## ${name}: skipped (${script} is absent)`);
@@ -60,7 +78,7 @@ async function runOne(name: string, script: string): Promise<Outcome> {
   console.log(`\n## ${name} (bench/${script})\n`);
   const started = performance.now();
   const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", path],
+    args: ["run", "--allow-all", path, ...passedFlags(flags)],
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
@@ -85,8 +103,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const outcomes: [string, Outcome][] = [];
-  for (const [name, script] of BENCHES) {
-    if (names.has(name)) outcomes.push([name, await runOne(name, script)]);
+  for (const [name, script, flags] of BENCHES) {
+    if (names.has(name)) {
+      outcomes.push([name, await runOne(name, script, flags)]);
+    }
   }
   console.log(
     `\n${outcomes.map(([name, outcome]) => `${name}: ${outcome}`).join(", ")}`,

@@ -1,7 +1,7 @@
 /**
  * One partition of the IndexedDB adapter. Every batch is one row and one
  * retention unit; the last batch is the active unit, which `deleteBefore`
- * never removes. Each call that changes the partition is one read-write
+ * never removes until a roll closes it. Each call that changes the partition is one read-write
  * transaction. An append writes only its batch rows; the partition's state
  * lives in memory and is read back from its first and last keys on open, so
  * it cannot disagree with the batches after a crash.
@@ -15,12 +15,17 @@ import {
   lastOffset,
   readBatchHeader,
 } from "../runtime/format/batch_header.ts";
-import type { PartitionStore, SegmentInfo } from "../runtime/log/storage.ts";
+import type {
+  ActiveSegmentInfo,
+  PartitionStore,
+  SegmentInfo,
+} from "../runtime/log/storage.ts";
 import {
   abandon,
   type BatchKey,
   type EdgelogDB,
   FIELD,
+  type PartitionRow,
   settle,
 } from "./idb_schema.ts";
 import type { StagedRow } from "./idb_produce_keys.ts";
@@ -76,27 +81,50 @@ interface PartitionState {
   endBytes: number;
   /** Largest timestamp held: the timeKey the next batch starts from. */
   maxTimestamp: number;
-  /** baseOffset of the active (last) batch; -1 when the partition is empty. */
+  /**
+   * baseOffset of the active (last) batch; -1 when the partition is empty,
+   * nextOffset after a roll (no batch is active then).
+   */
   activeBase: number;
+  /** The active batch's own largest timestamp and size. */
+  activeMaxTimestamp: number;
+  activeBytes: number;
 }
 
-/** The state a partition's first and last keys describe. */
+/**
+ * The state a partition's first and last keys describe; without batches,
+ * the retention point in its row (retention may have deleted every batch,
+ * and offsets must go on from there).
+ */
 function stateOf(
   first: BatchKey | undefined,
   last: BatchKey | undefined,
+  row: PartitionRow | undefined,
 ): PartitionState {
   if (!first || !last) {
+    const start = row?.logStartOffset ?? 0;
     return {
-      logStartOffset: 0,
-      nextOffset: 0,
+      logStartOffset: start,
+      nextOffset: start,
       sizeBytes: 0,
       endBytes: 0,
       maxTimestamp: -Infinity,
       activeBase: -1,
+      activeMaxTimestamp: -1,
+      activeBytes: 0,
     };
   }
   const [, , logStartOffset, , , , firstSize, firstEnd] = first;
-  const [, , activeBase, nextOffset, , maxTimestamp, , endBytes] = last;
+  const [
+    ,
+    ,
+    activeBase,
+    nextOffset,
+    activeMaxTimestamp,
+    maxTimestamp,
+    activeBytes,
+    endBytes,
+  ] = last;
   return {
     logStartOffset,
     nextOffset,
@@ -104,6 +132,8 @@ function stateOf(
     endBytes,
     maxTimestamp,
     activeBase,
+    activeMaxTimestamp,
+    activeBytes,
   };
 }
 
@@ -131,14 +161,16 @@ export class IdbPartitionStore implements PartitionStore {
     options: IdbPartitionStoreOptions = {},
   ): Promise<IdbPartitionStore> {
     const { topic, partition } = key;
-    const store = db.transaction("batches", "readonly").store;
+    const tx = db.transaction(["batches", "partitions"], "readonly");
+    const store = tx.objectStore("batches");
     const range = offsetRange(topic, partition);
-    const [first, last] = await Promise.all([
+    const [first, last, row] = await Promise.all([
       store.openKeyCursor(range, "next"),
       store.openKeyCursor(range, "prev"),
+      tx.objectStore("partitions").get([topic, partition]),
     ]);
     return new IdbPartitionStore(db, key, {
-      state: stateOf(first?.key, last?.key),
+      state: stateOf(first?.key, last?.key, row),
       typicalBatchBytes: last?.key[FIELD.sizeBytes] ?? 1,
       options,
     });
@@ -200,6 +232,8 @@ export class IdbPartitionStore implements PartitionStore {
       }
       if (state.activeBase < 0) state.logStartOffset = header.baseOffset;
       state.activeBase = header.baseOffset;
+      state.activeMaxTimestamp = header.maxTimestamp;
+      state.activeBytes = batch.byteLength;
       state.maxTimestamp = Math.max(state.maxTimestamp, header.maxTimestamp);
       state.nextOffset = lastOffset(header) + 1;
       state.sizeBytes += batch.byteLength;
@@ -334,6 +368,29 @@ export class IdbPartitionStore implements PartitionStore {
       maxTimestamp,
       sizeBytes,
     }));
+  }
+
+  activeSegment(): ActiveSegmentInfo | null {
+    const { activeBase, nextOffset, activeMaxTimestamp, activeBytes } =
+      this.#state;
+    if (activeBase < 0 || activeBase >= nextOffset) return null;
+    return {
+      baseOffset: activeBase,
+      nextOffset,
+      maxTimestamp: activeMaxTimestamp,
+      sizeBytes: activeBytes,
+      rollBaseMs: activeMaxTimestamp,
+    };
+  }
+
+  /** Only in memory: after a reopen the last batch is active again. */
+  roll(): Promise<void> {
+    return this.#exclusive(() => {
+      if (this.#state.activeBase >= 0) {
+        this.#state = { ...this.#state, activeBase: this.#state.nextOffset };
+      }
+      return Promise.resolve();
+    });
   }
 
   deleteBefore(offset: number): Promise<void> {

@@ -165,6 +165,7 @@ export async function startBroker(
         clearInterval(retention);
         shutdown.abort();
         await listening.shutdown();
+        await groups.flush();
         await streams.flush();
         await kafkaMirror?.close();
         await log.close();

@@ -62,6 +62,8 @@ export const ConfigFileSchema = z.strictObject({
     retentionMs: z.number().int().min(-1).optional(),
     retentionBytes: z.number().int().min(-1).optional(),
     cleanupPolicy: z.enum(["delete", "compact"]).optional(),
+    segmentBytes: z.number().int().positive().optional(),
+    segmentMs: z.number().int().positive().optional(),
     diskBudgetBytes: z.number().int().min(-1).optional(),
     whenFull: z.enum(["reject", "dropOldest"]).optional(),
   }).optional(),

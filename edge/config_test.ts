@@ -31,7 +31,11 @@ Deno.test("flags beat env, env beats the config file", async () => {
         dataDir: "/file",
         fsync: { intervalMs: 50 },
         tokens: [{ token: "t1", rights: { produce: ["a"] } }],
-        topicDefaults: { partitions: 3 },
+        topicDefaults: {
+          partitions: 3,
+          segmentBytes: 1 << 20,
+          segmentMs: 60_000,
+        },
         tls: { certFile: "c.pem", keyFile: "k.pem" },
         corsOrigins: ["https://app.example"],
       }),
@@ -50,7 +54,11 @@ Deno.test("flags beat env, env beats the config file", async () => {
       token: "t1",
       rights: { produce: ["a"] },
     }]);
-    assert.deepEqual(config.topicDefaults, { partitions: 3 });
+    assert.deepEqual(config.topicDefaults, {
+      partitions: 3,
+      segmentBytes: 1 << 20,
+      segmentMs: 60_000,
+    });
     assert.deepEqual(config.tls, { certFile: "c.pem", keyFile: "k.pem" });
     assert.deepEqual(config.corsOrigins, ["https://app.example"]);
     const flagged = await loadConfig(["--port", "0", "--config", file], env);

@@ -159,6 +159,7 @@ async function startLocked(
       shutdown.abort();
       await active.stop();
       await server.shutdown();
+      await groups.flush();
       await log.close();
       unlock();
     },

@@ -34,13 +34,32 @@ function taskFlags(
   return flags;
 }
 
-/** The flags `deno task serve` runs the broker with. */
-const SERVE_FLAGS = taskFlags(
-  JSON.parse(
-    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
-  ),
-  "serve",
+/**
+ * The environment a task in deno.json sets before `deno` (`NAME=value`
+ * words), such as the allocator's tunables.
+ */
+function taskEnv(
+  config: { tasks?: Record<string, string> },
+  task: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of (config.tasks?.[task] ?? "").trim().split(/\s+/)) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (match === null) break;
+    env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+const DENO_JSON = JSON.parse(
+  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
 );
+
+/** The flags `deno task serve` runs the broker with. */
+const SERVE_FLAGS = taskFlags(DENO_JSON, "serve");
+
+/** The environment `deno task serve` runs the broker in. */
+export const SERVE_ENV = taskEnv(DENO_JSON, "serve");
 
 /** The ready line names the URL the node listens on; only whole lines count. */
 const READY_URL = /https?:\/\/127\.0\.0\.1:\d+/;
@@ -60,6 +79,8 @@ export interface StartBrokerOptions {
   denoFlags?: string[];
   /** Give up waiting for the ready line after this long; default 15 s. */
   readyTimeoutMs?: number;
+  /** Environment over the serve task's (e.g. `GLIBC_TUNABLES: ""`). */
+  env?: Record<string, string>;
 }
 
 /** A running node process. */
@@ -109,6 +130,7 @@ export async function startBroker(
       dataDir,
       ...(options.args ?? []),
     ],
+    env: { ...SERVE_ENV, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

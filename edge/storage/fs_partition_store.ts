@@ -14,7 +14,11 @@ import {
   lastOffset,
   readBatchHeader,
 } from "../../runtime/format/batch_header.ts";
-import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
+import type {
+  ActiveSegmentInfo,
+  PartitionStore,
+  SegmentInfo,
+} from "../../runtime/log/storage.ts";
 import type { CorruptionReport } from "../../runtime/log/types.ts";
 import {
   parseSegmentFileName,
@@ -275,6 +279,35 @@ export class FsPartitionStore implements PartitionStore {
       this.#touch(segment);
     }
     return infos;
+  }
+
+  activeSegment(): ActiveSegmentInfo | null {
+    const active = this.#active;
+    if (active.sizeBytes === 0) return null;
+    return {
+      baseOffset: active.baseOffset,
+      nextOffset: active.nextOffset,
+      maxTimestamp: active.knownMaxTimestamp,
+      sizeBytes: active.sizeBytes,
+      rollBaseMs: active.firstBatchTimestamp,
+    };
+  }
+
+  /**
+   * Rolls between group commits: it takes the place of a drain, so appends
+   * that arrive meanwhile wait and are written to the new segment.
+   */
+  async roll(): Promise<void> {
+    this.#checkOpen();
+    // Inline, not #idle(): nothing may start a drain between the last check
+    // and taking its place.
+    while (this.#draining !== undefined) await this.#draining;
+    if (this.#active.writtenBytes === 0) return;
+    const rolling = this.#roll().finally(() => {
+      this.#draining = this.#queue.length > 0 ? this.#drain() : undefined;
+    });
+    this.#draining = rolling.catch(() => {});
+    await rolling;
   }
 
   async deleteBefore(offset: number): Promise<void> {

@@ -197,6 +197,7 @@ export class Segment {
   #committedOffsetEntries = 0;
   #committedTimeEntries = 0;
   #rollStart: number | undefined;
+  #firstBatchTimestamp = -1;
   #offsetIndex: OffsetIndex | undefined;
   #timeIndex: TimeIndex | undefined;
   #loading: Promise<void> | undefined;
@@ -292,6 +293,7 @@ export class Segment {
     segment.#committedTimeEntries = segment.#timeIndex!.length;
     const first = scan.headers[0];
     if (first !== undefined) {
+      segment.#firstBatchTimestamp = first.maxTimestamp;
       segment.#rollStart = first.maxTimestamp >= 0
         ? Math.min(first.maxTimestamp, options.now)
         : options.now;
@@ -340,6 +342,19 @@ export class Segment {
   /** One past the last visible offset. */
   get nextOffset(): number {
     return this.#nextOffset;
+  }
+
+  /** The largest timestamp of the first batch; -1 before one is written. */
+  get firstBatchTimestamp(): number {
+    return this.#firstBatchTimestamp;
+  }
+
+  /**
+   * The largest visible timestamp where it is in memory (always for the
+   * active segment), else -1; {@linkcode maxTimestamp} loads it.
+   */
+  get knownMaxTimestamp(): number {
+    return this.#maxTimestamp ?? -1;
   }
 
   /** Whether deleteBefore removed this segment. */
@@ -396,7 +411,10 @@ export class Segment {
     }
     this.#written = position;
     this.#writtenNext = lastOffset(headers.at(-1)!) + 1;
-    if (start === 0) this.#rollStart = now;
+    if (start === 0) {
+      this.#rollStart = now;
+      this.#firstBatchTimestamp = headers[0]!.maxTimestamp;
+    }
   }
 
   /** Makes written batches visible to readers. */

@@ -414,7 +414,8 @@ export class EdgelogConsumer implements AsyncIterable<ConsumerRecord> {
     await this.#commitStates([...this.#partitions.values()], {
       includeInHand: true,
     }).catch((error) => {
-      if (!isMembershipLost(error)) throw error;
+      // A broker that is restarting gets the same positions next interval.
+      if (!isMembershipLost(error) && !isRetriable(error)) throw error;
     });
   }
 

@@ -263,3 +263,37 @@ Deno.test("a member the broker expired rejoins and keeps reading", async () => {
   await consumer.close();
   await reader.done;
 });
+
+Deno.test("an auto-commit the broker cannot take now (a restart) is retried, and reading goes on", async () => {
+  const broker = await seed();
+  const client = new EdgelogClient("http://edgelog.test", {
+    fetch: broker.fetch,
+    clock: broker.clock,
+    random: () => 0.5,
+    retry: { attempts: 1 },
+  });
+  const consumer = client.consumer({
+    group: "g",
+    topics: ["t"],
+    fromBeginning: true,
+    autoCommitIntervalMs: 0,
+  });
+  const reader = collect(consumer);
+  const stopped = reader.done.then(() => {
+    throw new Error("the consumer stopped reading");
+  });
+  await reader.until(3);
+  broker.failures.push({
+    path: "/v1/groups/g/offsets",
+    status: 503,
+    code: "UNAVAILABLE",
+  });
+  await broker.append("t", 0, "d");
+  await Promise.race([reader.until("0:d"), stopped]);
+  await broker.append("t", 0, "e");
+  await Promise.race([reader.until("0:e"), stopped]);
+  assert.equal(broker.failures.length, 0, "a commit failed");
+  await consumer.close();
+  await reader.done;
+  assert.equal(broker.committed("g", "t", 0), 4);
+});

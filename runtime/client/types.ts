@@ -36,6 +36,8 @@ export interface CreateTopicOptions {
   retentionMs?: number;
   retentionBytes?: number;
   cleanupPolicy?: "delete" | "compact";
+  segmentBytes?: number;
+  segmentMs?: number;
 }
 
 /** Where a fetch starts: an offset, or the log's start or end. */

@@ -23,6 +23,11 @@
 import { type Assignment, assignPartitions } from "./assignor.ts";
 import { EdgelogError } from "../errors.ts";
 import type {
+  GroupSnapshot,
+  StoredMember,
+  StoredPartitions,
+} from "./membership_store.ts";
+import type {
   GroupMemberDescription,
   GroupState,
   TopicPartitions,
@@ -62,6 +67,55 @@ export class ConsumerGroup {
 
   constructor(partitionCount: (topic: string) => number | undefined) {
     this.#partitionCount = partitionCount;
+  }
+
+  /**
+   * A group as {@linkcode snapshot} left it, every member's session
+   * starting at `now`.
+   */
+  static restore(
+    partitionCount: (topic: string) => number | undefined,
+    snapshot: GroupSnapshot,
+    now: number,
+  ): ConsumerGroup {
+    const group = new ConsumerGroup(partitionCount);
+    for (const stored of snapshot.members) {
+      group.#members.set(stored.memberId, {
+        memberId: stored.memberId,
+        epoch: stored.epoch,
+        topics: [...stored.topics],
+        sessionTimeoutMs: stored.sessionTimeoutMs,
+        lastHeartbeatMs: now,
+        assignment: fromStored(stored.assignment),
+        held: fromStored(stored.held),
+      });
+    }
+    group.#target = new Map(
+      snapshot.target.map(([memberId, partitions]) => [
+        memberId,
+        fromStored(partitions),
+      ]),
+    );
+    return group;
+  }
+
+  /** What a restart must keep: everything but heartbeat times. */
+  snapshot(): GroupSnapshot {
+    const members: StoredMember[] = [...this.#members.values()].map((m) => ({
+      memberId: m.memberId,
+      epoch: m.epoch,
+      topics: [...m.topics],
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      assignment: toStored(m.assignment),
+      held: toStored(m.held),
+    }));
+    return {
+      members,
+      target: [...this.#target].map(([memberId, partitions]) => [
+        memberId,
+        toStored(partitions),
+      ]),
+    };
   }
 
   /** Number of members. */
@@ -262,6 +316,14 @@ export function toTopicPartitions(partitions: Partitions): TopicPartitions[] {
     topic,
     partitions: [...(partitions.get(topic) ?? [])],
   }));
+}
+
+function toStored(partitions: Partitions): StoredPartitions {
+  return [...partitions].map(([topic, ps]) => [topic, [...ps]]);
+}
+
+function fromStored(stored: StoredPartitions): Partitions {
+  return new Map(stored.map(([topic, ps]) => [topic, [...ps]]));
 }
 
 function copy(partitions: Partitions): Partitions {

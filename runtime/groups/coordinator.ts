@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "../clock.ts";
 import { EdgelogError, limitError } from "../errors.ts";
 import { ConsumerGroup } from "./consumer_group.ts";
 import { newMemberId } from "./member_id.ts";
+import { MembershipStore } from "./membership_store.ts";
 import { OffsetStore } from "./offset_store.ts";
 import type {
   CommitRequest,
@@ -55,8 +56,12 @@ export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
  * 409), as in KIP-848, so a member that lost partitions cannot overwrite
  * the offsets of their new owner once it has acknowledged the loss. A
  * member that gives partitions up commits their offsets before it
- * acknowledges. Committed offsets survive a restart; membership does not:
- * members rejoin.
+ * acknowledges. Committed offsets and membership survive a restart:
+ * members, epochs, assignments and the target are written to the
+ * MetaStore whenever they change (never for a plain heartbeat), before the
+ * answer that tells of the change, and a reloaded member's session counts
+ * from the restart, so members that come back within their session
+ * timeout carry on as if nothing happened.
  *
  * @example Join, commit, read back
  * ```ts
@@ -92,9 +97,14 @@ export class GroupCoordinator {
   readonly #heartbeatIntervalMs: number;
   readonly #maxGroupMembers: number;
   readonly #offsets: OffsetStore;
+  readonly #memberships: MembershipStore;
   readonly #groups = new Map<string, ConsumerGroup>();
 
-  private constructor(options: GroupCoordinatorOptions, offsets: OffsetStore) {
+  private constructor(
+    options: GroupCoordinatorOptions,
+    offsets: OffsetStore,
+    memberships: MembershipStore,
+  ) {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#partitionCount = options.partitionCount;
@@ -106,6 +116,7 @@ export class GroupCoordinator {
     this.#maxGroupMembers = options.maxGroupMembers ??
       DEFAULT_MAX_GROUP_MEMBERS;
     this.#offsets = offsets;
+    this.#memberships = memberships;
   }
 
   /** Members one group may hold. */
@@ -113,22 +124,46 @@ export class GroupCoordinator {
     return this.#maxGroupMembers;
   }
 
-  /** Opens a coordinator over `options.meta`, reloading committed offsets. */
+  /**
+   * Opens a coordinator over `options.meta`, reloading committed offsets
+   * and membership; every reloaded member's session starts now.
+   */
   static async open(
     options: GroupCoordinatorOptions,
   ): Promise<GroupCoordinator> {
-    return new GroupCoordinator(options, await OffsetStore.load(options.meta));
+    const offsets = await OffsetStore.load(options.meta);
+    const { store, groups } = await MembershipStore.load(options.meta);
+    const coordinator = new GroupCoordinator(options, offsets, store);
+    const now = coordinator.#clock.now();
+    for (const [name, snapshot] of groups) {
+      const members = ConsumerGroup.restore(
+        options.partitionCount,
+        snapshot,
+        now,
+      );
+      if (members.size > 0) coordinator.#groups.set(name, members);
+    }
+    return coordinator;
   }
 
   /**
    * Joins, leaves or keeps a member alive; answers with its epoch and the
-   * partitions it owns now. BAD_REQUEST, UNKNOWN_MEMBER, FENCED.
+   * partitions it owns now, once a change to the group is durable.
+   * BAD_REQUEST, UNKNOWN_MEMBER, FENCED.
    */
-  heartbeat(
+  async heartbeat(
     group: string,
     request: HeartbeatRequest,
   ): Promise<HeartbeatResponse> {
-    return Promise.resolve().then(() => this.#heartbeat(group, request));
+    await Promise.resolve();
+    const response = this.#heartbeat(group, request);
+    await this.#save(group);
+    return response;
+  }
+
+  /** Resolves once every membership change so far is durable. */
+  flush(): Promise<void> {
+    return this.#memberships.flush();
   }
 
   /**
@@ -234,9 +269,16 @@ export class GroupCoordinator {
   expireMembers(): void {
     const now = this.#clock.now();
     for (const [name, members] of this.#groups) {
-      members.expire(now);
+      if (members.expire(now) === 0) continue;
       if (members.size === 0) this.#groups.delete(name);
+      // A failed write is retried by the group's next change; until then a
+      // restart brings the expired members back for one more session.
+      this.#save(name).catch(() => {});
     }
+  }
+
+  #save(group: string): Promise<void> {
+    return this.#memberships.save(group, this.#groups.get(group)?.snapshot());
   }
 
   #heartbeat(group: string, request: HeartbeatRequest): HeartbeatResponse {

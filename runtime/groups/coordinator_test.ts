@@ -326,7 +326,11 @@ Deno.test("GroupCoordinator offsets", async (t) => {
       ) {
         await rejectsWith(commit(2, [...offsets]), code);
       }
-      assert.equal(meta.data.size, 0, "a rejected commit stores nothing");
+      assert.equal(
+        [...meta.data.keys()].filter((k) => k.startsWith("group/")).length,
+        0,
+        "a rejected commit stores nothing",
+      );
       assert.deepEqual(groups.committed("g"), []);
 
       await commit(2, [
@@ -393,7 +397,7 @@ Deno.test("GroupCoordinator offsets", async (t) => {
   );
 
   await t.step(
-    "committed offsets survive a restart; members do not",
+    "committed offsets survive a restart, damaged entries are skipped",
     async () => {
       const topics = new Map([["orders", 2]]);
       const { groups, meta, clock } = await openCoordinator(topics);
@@ -406,6 +410,7 @@ Deno.test("GroupCoordinator offsets", async (t) => {
         offsets: [{ topic: "orders", partition: 1, offset: 9 }],
       });
       await meta.set("group/broken/orders/0", "not an offset");
+      await meta.set("members/broken", { group: "broken", members: 7 });
       const reopened = await GroupCoordinator.open({
         meta,
         clock,
@@ -422,20 +427,8 @@ Deno.test("GroupCoordinator offsets", async (t) => {
         },
       ]);
       assert.deepEqual(reopened.listGroups(), [
-        { group: "g/with/slashes", members: 0, state: "Empty" },
+        { group: "g/with/slashes", members: 1, state: "Stable" },
       ]);
-      await rejectsWith(
-        reopened.heartbeat("g/with/slashes", {
-          memberId: a.memberId,
-          memberEpoch: 1,
-          topics: ["orders"],
-        }),
-        "UNKNOWN_MEMBER",
-      );
-      const b = await reopened.heartbeat("g/with/slashes", {
-        topics: ["orders"],
-      });
-      assert.deepEqual(owned(b), [0, 1]);
     },
   );
 

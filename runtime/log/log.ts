@@ -64,12 +64,18 @@ export const DEFAULT_TOPIC_LIMITS: Readonly<TopicLimits> = Object.freeze({
   maxPartitions: 4000,
 });
 
-/** Kafka's defaults: one partition, seven days, no size limit, no budget. */
+/**
+ * Kafka's defaults: one partition, seven days, no size limit, segments of
+ * up to seven days; edgelog's own: 64 MiB segments (the filesystem
+ * adapter's), no budget.
+ */
 export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   partitions: 1,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
   cleanupPolicy: "delete",
+  segmentBytes: 64 * 1024 * 1024,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
   diskBudgetBytes: -1,
   whenFull: "reject",
 });
@@ -100,6 +106,16 @@ function checkLimit(name: string, value: unknown): number {
     (value !== -1 && value <= 0)
   ) {
     throw badConfig(`${name} ${value} must be -1 or a positive integer`);
+  }
+  return value;
+}
+
+/** A positive safe integer. */
+function checkPositive(name: string, value: unknown): number {
+  if (
+    typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0
+  ) {
+    throw badConfig(`${name} ${value} must be a positive integer`);
   }
   return value;
 }
@@ -139,6 +155,8 @@ function resolveConfig(
     retentionMs: checkLimit("retentionMs", merged.retentionMs),
     retentionBytes: checkLimit("retentionBytes", merged.retentionBytes),
     cleanupPolicy,
+    segmentBytes: checkPositive("segmentBytes", merged.segmentBytes),
+    segmentMs: checkPositive("segmentMs", merged.segmentMs),
     diskBudgetBytes: checkLimit("diskBudgetBytes", merged.diskBudgetBytes),
     whenFull,
   };
@@ -151,6 +169,8 @@ function topicInfo(name: string, config: TopicConfig): TopicInfo {
     retentionMs: config.retentionMs,
     retentionBytes: config.retentionBytes,
     cleanupPolicy: config.cleanupPolicy,
+    segmentBytes: config.segmentBytes,
+    segmentMs: config.segmentMs,
   };
 }
 

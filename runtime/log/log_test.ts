@@ -45,11 +45,15 @@ Deno.test("createTopic applies defaults and lists topics", async () => {
     retentionMs: DEFAULT_TOPIC_CONFIG.retentionMs,
     retentionBytes: -1,
     cleanupPolicy: "delete",
+    segmentBytes: DEFAULT_TOPIC_CONFIG.segmentBytes,
+    segmentMs: DEFAULT_TOPIC_CONFIG.segmentMs,
   });
   await log.createTopic("alerts", {
     retentionMs: -1,
     retentionBytes: 5000,
     cleanupPolicy: "compact",
+    segmentBytes: 1 << 20,
+    segmentMs: 3_600_000,
   });
   assert.deepEqual(log.listTopics().map((t) => t.name), ["alerts", "orders"]);
   assert.equal(log.hasTopic("orders"), true);
@@ -59,6 +63,8 @@ Deno.test("createTopic applies defaults and lists topics", async () => {
     retentionMs: -1,
     retentionBytes: 5000,
     cleanupPolicy: "compact",
+    segmentBytes: 1 << 20,
+    segmentMs: 3_600_000,
     diskBudgetBytes: -1,
     whenFull: "reject",
   });
@@ -100,6 +106,10 @@ Deno.test("createTopic validates the name and the config", async () => {
     { cleanupPolicy: "forever" },
     { diskBudgetBytes: 0 },
     { whenFull: "panic" },
+    { segmentBytes: 0 },
+    { segmentBytes: -1 },
+    { segmentMs: 0 },
+    { segmentMs: 2.5 },
   ];
   for (const config of bad) {
     await rejectsWith(log.createTopic("t", config), "BAD_REQUEST");
@@ -364,7 +374,7 @@ Deno.test("enforceRetention trims every topic, above the retention floor only", 
   clock.advance(1000);
   await log.enforceRetention();
   assert.deepEqual(log.partitions("synced").map((p) => p.logStartOffset), [
-    4,
+    5,
     2,
   ]);
   assert.equal(log.partition("forever", 0).logStartOffset, 0);

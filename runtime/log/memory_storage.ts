@@ -1,13 +1,14 @@
 /**
  * The memory adapter of the storage port, for tests and ephemeral nodes.
  * Each batch is its own unit: retention deletes single batches, and the last
- * batch is the active unit that is never deleted.
+ * batch is the active unit that is never deleted, until a roll closes it.
  *
  * @module
  */
 
 import { lastOffset, readBatchHeader } from "../format/batch_header.ts";
 import type {
+  ActiveSegmentInfo,
   MetaStore,
   PartitionStore,
   SegmentInfo,
@@ -29,6 +30,8 @@ interface PartitionState {
   batches: StoredBatch[];
   nextOffset: number;
   sizeBytes: number;
+  /** A roll closed the last batch: it is deletable too. */
+  rolled: boolean;
 }
 
 function partitionKey(topic: string, partition: number): string {
@@ -98,6 +101,7 @@ class MemoryPartitionStore implements PartitionStore {
         this.#state.sizeBytes += batch.bytes.length;
       }
       this.#state.nextOffset = next;
+      if (stored.length > 0) this.#state.rolled = false;
     });
   }
 
@@ -125,7 +129,7 @@ class MemoryPartitionStore implements PartitionStore {
 
   segments(): Promise<SegmentInfo[]> {
     return this.#settle(() =>
-      this.#state.batches.slice(0, -1).map((b) => ({
+      this.#closedBatches().map((b) => ({
         baseOffset: b.baseOffset,
         nextOffset: b.nextOffset,
         maxTimestamp: b.maxTimestamp,
@@ -134,13 +138,30 @@ class MemoryPartitionStore implements PartitionStore {
     );
   }
 
+  activeSegment(): ActiveSegmentInfo | null {
+    const last = this.#state.batches.at(-1);
+    if (last === undefined || this.#state.rolled) return null;
+    return {
+      baseOffset: last.baseOffset,
+      nextOffset: last.nextOffset,
+      maxTimestamp: last.maxTimestamp,
+      sizeBytes: last.bytes.length,
+      rollBaseMs: last.maxTimestamp,
+    };
+  }
+
+  roll(): Promise<void> {
+    return this.#settle(() => {
+      this.#state.rolled = this.#state.batches.length > 0;
+    });
+  }
+
   deleteBefore(offset: number): Promise<void> {
     return this.#settle(() => {
       const batches = this.#state.batches;
+      const deletable = this.#closedBatches().length;
       let count = 0;
-      while (
-        count < batches.length - 1 && batches[count]!.nextOffset <= offset
-      ) {
+      while (count < deletable && batches[count]!.nextOffset <= offset) {
         this.#state.sizeBytes -= batches[count]!.bytes.length;
         count++;
       }
@@ -158,6 +179,12 @@ class MemoryPartitionStore implements PartitionStore {
       this.#onClose();
     }
     return Promise.resolve();
+  }
+
+  /** The batches retention may delete: all but the active one. */
+  #closedBatches(): StoredBatch[] {
+    const { batches, rolled } = this.#state;
+    return rolled ? batches : batches.slice(0, -1);
   }
 
   /** Runs `fn` on an open store, turning a throw into a rejection. */
@@ -234,7 +261,7 @@ export class MemoryStorage implements Storage {
     const key = partitionKey(topic, partition);
     let state = this.#partitions.get(key);
     if (state === undefined) {
-      state = { batches: [], nextOffset: 0, sizeBytes: 0 };
+      state = { batches: [], nextOffset: 0, sizeBytes: 0, rolled: false };
       this.#partitions.set(key, state);
     }
     const store: MemoryPartitionStore = new MemoryPartitionStore(

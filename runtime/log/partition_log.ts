@@ -24,7 +24,7 @@ import {
   checkCompressedSection,
 } from "../format/batch_validation.ts";
 import { budgetCut, retentionCut } from "./retention.ts";
-import type { PartitionStore } from "./storage.ts";
+import type { ActiveSegmentInfo, PartitionStore } from "./storage.ts";
 import type {
   AppendResult,
   LogRecord,
@@ -62,6 +62,8 @@ export type PartitionConfig = Pick<
   | "retentionMs"
   | "retentionBytes"
   | "cleanupPolicy"
+  | "segmentBytes"
+  | "segmentMs"
   | "diskBudgetBytes"
   | "whenFull"
 >;
@@ -100,6 +102,9 @@ const UNLIMITED: PartitionConfig = {
   retentionMs: -1,
   retentionBytes: -1,
   cleanupPolicy: "delete",
+  // Segments never roll by size or age: the store's own units apply.
+  segmentBytes: Infinity,
+  segmentMs: Infinity,
   diskBudgetBytes: -1,
   whenFull: "reject",
 };
@@ -427,20 +432,34 @@ export class PartitionLog {
 
   /**
    * Applies time and size retention (topics with the "delete" cleanup
-   * policy), deleting only whole units below the retention floor.
+   * policy), deleting only whole units below the retention floor. First it
+   * rolls an active segment that is `segmentMs` old, or whose records are
+   * all past `retentionMs` (as Kafka does), so that a quiet partition's
+   * expired records go now rather than after the next append.
    */
   enforceRetention(): Promise<void> {
     if (this.#closed || this.#config.cleanupPolicy !== "delete") {
       return Promise.resolve();
     }
     return this.#exclusive(async () => {
+      const now = this.#clock.now();
+      const floor = this.#retentionFloor();
+      const active = this.#store.activeSegment();
+      const { retentionMs } = this.#config;
+      if (
+        active !== null && (
+          this.#segmentExpired(active, now) ||
+          (retentionMs >= 0 && active.maxTimestamp < now - retentionMs &&
+            active.nextOffset <= floor)
+        )
+      ) await this.#store.roll();
       const units = await this.#store.segments();
       const cut = retentionCut(units, {
-        retentionMs: this.#config.retentionMs,
+        retentionMs,
         retentionBytes: this.#config.retentionBytes,
         sizeBytes: this.#store.sizeBytes,
-        now: this.#clock.now(),
-        floor: this.#retentionFloor(),
+        now,
+        floor,
       });
       if (cut !== null) await this.#store.deleteBefore(cut);
     });
@@ -484,6 +503,13 @@ export class PartitionLog {
       return;
     }
     if (accepted.length === 0) return;
+    const incoming = accepted.reduce((n, entry) => n + entry.bytes, 0);
+    try {
+      await this.#rollIfDue(incoming);
+    } catch (err) {
+      for (const entry of accepted) entry.reject(err);
+      return;
+    }
     let next = this.#store.nextOffset;
     const results = accepted.map((entry) => {
       const baseOffset = next;
@@ -515,6 +541,21 @@ export class PartitionLog {
     for (const waiter of [...this.#waiters]) {
       if (next > waiter.offset) waiter.finish(true);
     }
+  }
+
+  /** Rolls the active segment when it is too old, or too full for `incoming` bytes more. */
+  async #rollIfDue(incoming: number): Promise<void> {
+    const active = this.#store.activeSegment();
+    if (
+      active !== null &&
+      (active.sizeBytes + incoming > this.#config.segmentBytes ||
+        this.#segmentExpired(active, this.#clock.now()))
+    ) await this.#store.roll();
+  }
+
+  #segmentExpired(active: ActiveSegmentInfo, now: number): boolean {
+    return active.rollBaseMs >= 0 &&
+      now - active.rollBaseMs >= this.#config.segmentMs;
   }
 
   /**

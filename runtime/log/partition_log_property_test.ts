@@ -49,6 +49,8 @@ function scheduled(store: PartitionStore, s: fc.Scheduler): PartitionStore {
     read: s.scheduleFunction((o: number, m: number) => store.read(o, m)),
     findBatchByTimestamp: (t) => store.findBatchByTimestamp(t),
     segments: s.scheduleFunction(() => store.segments()),
+    activeSegment: () => store.activeSegment(),
+    roll: s.scheduleFunction(() => store.roll()),
     deleteBefore: s.scheduleFunction((o: number) => store.deleteBefore(o)),
     flush: () => store.flush(),
     close: () => store.close(),

@@ -25,6 +25,15 @@ export interface SegmentInfo {
   sizeBytes: number;
 }
 
+/** The unit appends go to, which retention may not delete until it rolls. */
+export interface ActiveSegmentInfo extends SegmentInfo {
+  /**
+   * The time a topic's `segmentMs` counts from: the largest timestamp of
+   * the unit's first batch, as in Kafka.
+   */
+  rollBaseMs: number;
+}
+
 /** One partition's batches, in offset order. */
 export interface PartitionStore {
   /** First offset still held; equals `nextOffset` when the store is empty. */
@@ -57,6 +66,20 @@ export interface PartitionStore {
 
   /** The units retention may delete, oldest first; never the active one. */
   segments(): Promise<SegmentInfo[]>;
+
+  /**
+   * The active unit, or null when it holds no records (an empty partition,
+   * or right after a roll).
+   */
+  activeSegment(): ActiveSegmentInfo | null;
+
+  /**
+   * Closes the active unit when it holds records, so that it is listed by
+   * `segments()` and `deleteBefore` may remove it; the next append starts
+   * a new one. Offsets do not change. A roll need not outlive a restart
+   * (the partition's owner rolls again when it must).
+   */
+  roll(): Promise<void>;
 
   /**
    * Deletes the units that lie wholly below `offset`, never the active one,

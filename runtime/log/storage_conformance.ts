@@ -17,8 +17,10 @@
  * @module
  */
 
+import { ManualClock } from "../clock.ts";
 import { encodeBatch } from "../format/mod.ts";
 import { lastOffset, readBatchHeader } from "../format/batch_header.ts";
+import { PartitionLog } from "./partition_log.ts";
 import type { PartitionStore, SegmentInfo, Storage } from "./storage.ts";
 
 /** What a case gets: a fresh storage and, if the adapter can, a reopener. */
@@ -515,6 +517,144 @@ export function storageConformanceCases(): ConformanceCase[] {
           "everything after a second reopen",
         );
         await third.close();
+      },
+    },
+    {
+      name: "roll closes the active unit, so that every record may be deleted",
+      async run({ storage, reopen }) {
+        const store = await storage.openPartition("rolled", 0);
+        equal(store.activeSegment(), null, "no active unit when empty");
+        await store.roll();
+        equal(
+          store.nextOffset,
+          0,
+          "rolling an empty partition changes nothing",
+        );
+        const batches = await appendCounts(store, [2, 3]);
+        const active = store.activeSegment();
+        check(active !== null, "an active unit after appending");
+        equal(active.nextOffset, 5, "the active unit ends at nextOffset");
+        equal(
+          active.maxTimestamp,
+          readBatchHeader(batches[1]!).maxTimestamp,
+          "the active unit's maxTimestamp",
+        );
+        check(
+          active.rollBaseMs >= T0 && active.rollBaseMs <= active.maxTimestamp,
+          `rollBaseMs ${active.rollBaseMs} is a timestamp of the unit`,
+        );
+        check(
+          active.sizeBytes > 0 && active.sizeBytes <= store.sizeBytes,
+          "the active unit has a size within the partition's",
+        );
+        await store.roll();
+        equal(store.activeSegment(), null, "no active unit after a roll");
+        equal((await store.segments()).at(-1)?.nextOffset, 5, "units");
+        await store.deleteBefore(5);
+        equal(
+          [store.logStartOffset, store.nextOffset, store.sizeBytes],
+          [5, 5, 0],
+          "logStartOffset, nextOffset and sizeBytes after deleting all",
+        );
+        equal(await store.read(5, 1 << 20), [], "nothing to read");
+        equal(await store.findBatchByTimestamp(T0), null, "nothing by time");
+        await store.flush();
+        await storage.close();
+        if (reopen === undefined) return;
+
+        const again = await reopen();
+        const reopened = await again.openPartition("rolled", 0);
+        equal(
+          [reopened.logStartOffset, reopened.nextOffset, reopened.sizeBytes],
+          [5, 5, 0],
+          "an emptied partition after reopening",
+        );
+        equal(
+          (await appendCounts(reopened, [1])).map(span),
+          [{ base: 5, last: 5 }],
+          "offsets go on after reopening",
+        );
+        await again.close();
+      },
+    },
+    {
+      name:
+        "a quiet partition's records go at the first retention check after they expire",
+      async run({ storage, reopen }) {
+        const clock = new ManualClock(T0);
+        const retentionMs = 60_000;
+        const open = async (s: Storage) =>
+          new PartitionLog(await s.openPartition("quiet", 0), {
+            topic: "quiet",
+            partition: 0,
+            clock,
+            config: { retentionMs },
+          });
+        const log = await open(storage);
+        for (let i = 0; i < 3; i++) {
+          await log.appendRecords([{ value: new Uint8Array(100) }]);
+          clock.advance(1000);
+        }
+        const newest = T0 + 2000;
+        clock.advance(newest + retentionMs - clock.now());
+        await log.enforceRetention();
+        equal(log.highWatermark, 3, "highWatermark");
+        equal(
+          (await log.read(log.logStartOffset)).records.at(-1)?.timestamp,
+          newest,
+          "the newest record stays while it is in time",
+        );
+        clock.advance(1);
+        await log.enforceRetention();
+        equal(
+          [log.logStartOffset, log.highWatermark],
+          [3, 3],
+          "every record is gone after one check",
+        );
+        await log.close();
+        await storage.close();
+        if (reopen === undefined) return;
+
+        const again = await reopen();
+        const reopened = await open(again);
+        equal(reopened.logStartOffset, 3, "logStartOffset after reopening");
+        const { baseOffset } = await reopened.appendRecords([{ value: null }]);
+        equal(baseOffset, 3, "offsets go on after reopening");
+        await reopened.close();
+        await again.close();
+      },
+    },
+    {
+      name: "a topic's segmentBytes and segmentMs roll the active unit",
+      async run({ storage }) {
+        const clock = new ManualClock(T0);
+        // The log is the store's only writer; the case only asks it about units.
+        const store = await storage.openPartition("rolls", 0);
+        const log = new PartitionLog(store, {
+          topic: "rolls",
+          partition: 0,
+          clock,
+          config: { segmentBytes: 1500, segmentMs: 10_000, retentionMs: -1 },
+        });
+        const kib = () => [{ value: new Uint8Array(1000) }];
+        await log.appendRecords(kib());
+        await log.appendRecords(kib());
+        equal(
+          (await store.segments()).map((u) => u.nextOffset),
+          [1],
+          "the first KiB is a unit of its own",
+        );
+        clock.advance(10_000);
+        await log.enforceRetention();
+        equal(store.activeSegment(), null, "rolled at the retention check");
+        await log.appendRecords(kib());
+        equal(
+          (await store.segments()).at(-1)?.nextOffset,
+          2,
+          "the unit segmentMs old is closed",
+        );
+        await log.close();
+        await storage.close();
       },
     },
     {

@@ -43,6 +43,8 @@ function leakyStorage(): Storage {
             sizeBytes: all[all.length - 1]!.length,
           }];
         },
+        activeSegment: () => store.activeSegment(),
+        roll: () => store.roll(),
         deleteBefore: (offset) => store.deleteBefore(offset),
         flush: () => store.flush(),
         close: () => store.close(),

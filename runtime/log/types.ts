@@ -46,6 +46,13 @@ export interface TopicConfig {
   retentionMs: number;
   retentionBytes: number;
   cleanupPolicy: "delete" | "compact";
+  /** The active segment rolls before it would pass this many bytes. */
+  segmentBytes: number;
+  /**
+   * The active segment rolls once this old, and at a retention check;
+   * retention also rolls it once all its records are past `retentionMs`.
+   */
+  segmentMs: number;
   /** Bytes a partition may hold before `whenFull` applies; -1 = no budget. */
   diskBudgetBytes: number;
   whenFull: FullPolicy;
@@ -58,6 +65,8 @@ export interface TopicInfo {
   retentionMs: number;
   retentionBytes: number;
   cleanupPolicy: "delete" | "compact";
+  segmentBytes: number;
+  segmentMs: number;
 }
 
 /** Offsets and size of one partition. */

@@ -69,6 +69,13 @@ export const CreateTopicSchema = z.strictObject({
   retentionMs: z.number().int().min(-1).optional(),
   retentionBytes: z.number().int().min(-1).optional(),
   cleanupPolicy: z.enum(["delete", "compact"]).optional(),
+  segmentBytes: z.number().int().min(1).optional().openapi({
+    description: "The active segment rolls before it would pass this size",
+  }),
+  segmentMs: z.number().int().min(1).optional().openapi({
+    description:
+      "The active segment rolls once its first record is this old (also at a retention check)",
+  }),
   diskBudgetBytes: z.number().int().min(-1).optional(),
   whenFull: z.enum(["reject", "dropOldest"]).optional(),
 }).openapi("CreateTopic");
@@ -113,6 +120,8 @@ const topicInfoFields = {
   retentionMs: z.number().int(),
   retentionBytes: z.number().int(),
   cleanupPolicy: z.enum(["delete", "compact"]),
+  segmentBytes: z.number().int(),
+  segmentMs: z.number().int(),
 };
 
 /** TopicInfo with a partition count. */

@@ -102,6 +102,8 @@ export function registerTopicRoutes(app: ServerApp, ctx: ServerContext): void {
       retentionMs: config.retentionMs,
       retentionBytes: config.retentionBytes,
       cleanupPolicy: config.cleanupPolicy,
+      segmentBytes: config.segmentBytes,
+      segmentMs: config.segmentMs,
       partitions: log.partitions(topic).map((p) => {
         const mirror = ctx.mirror?.partitionStatus(topic, p.partition);
         if (mirror === undefined) return p;

@@ -9,6 +9,7 @@ Deno.test("topics: create, list, describe with partition offsets, delete", async
       name: "metrics",
       partitions: 3,
       retentionMs: 60_000,
+      segmentMs: 30_000,
     });
     assert.equal(res.status, 201);
     assert.deepEqual(await res.json(), {
@@ -17,6 +18,8 @@ Deno.test("topics: create, list, describe with partition offsets, delete", async
       retentionMs: 60_000,
       retentionBytes: -1,
       cleanupPolicy: "delete",
+      segmentBytes: 64 * 1024 * 1024,
+      segmentMs: 30_000,
     });
 
     res = await send(s.app, "POST", "/v1/topics", { name: "metrics" });
@@ -39,6 +42,7 @@ Deno.test("topics: create, list, describe with partition offsets, delete", async
     assert.equal(res.status, 200);
     const described = await res.json();
     assert.equal(described.partitions.length, 3);
+    assert.equal(described.segmentMs, 30_000);
     assert.equal(described.partitions[1].highWatermark, 1);
     assert.equal(described.partitions[1].logStartOffset, 0);
     assert.ok(described.partitions[1].sizeBytes > 0);
@@ -68,6 +72,8 @@ Deno.test("topics: bad names and configs are 400 and create nothing", async () =
         { name: "ok", partitions: 0 },
         { name: "ok", cleanupPolicy: "archive" },
         { name: "ok", colour: "blue" },
+        { name: "ok", segmentBytes: 0 },
+        { name: "ok", segmentMs: -1 },
         { partitions: 1 },
       ]
     ) {
