@@ -26,7 +26,32 @@ const RightsSchema = z.strictObject({
   produce: z.array(z.string().min(1)).optional(),
   consume: z.array(z.string().min(1)).optional(),
   nodeId: z.string().min(1).optional(),
+  metrics: z.literal(true).optional(),
 });
+
+/** The `tokens` section of a broker's or a gateway's config file. */
+export const TokensSchema = z.array(z.strictObject({
+  token: z.string().min(1),
+  rights: RightsSchema,
+}));
+
+/**
+ * The auth settings of `tokens` and `metricsOpen` as a config file gives
+ * them; undefined when the file names no tokens.
+ */
+export function authFromFile(
+  tokens: z.infer<typeof TokensSchema> | undefined,
+  metricsOpen: boolean | undefined,
+): AuthConfig | undefined {
+  if (tokens === undefined) return undefined;
+  return {
+    tokens: tokens.map(({ token, rights }) => ({
+      token,
+      rights: dropUndefined(rights) as TokenRights,
+    })),
+    ...(metricsOpen === undefined ? {} : { metricsOpen }),
+  };
+}
 
 /** The config file's schema; every field optional. */
 export const ConfigFileSchema = z.strictObject({
@@ -48,10 +73,9 @@ export const ConfigFileSchema = z.strictObject({
   autoCreateTopics: z.boolean().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
   corsOrigins: z.array(z.string().min(1)).optional(),
-  tokens: z.array(z.strictObject({
-    token: z.string().min(1),
-    rights: RightsSchema,
-  })).optional(),
+  tokens: TokensSchema.optional(),
+  /** Serve /metrics without a token even when tokens are configured. */
+  metricsOpen: z.boolean().optional(),
   tls: z.strictObject({
     certFile: z.string().min(1),
     keyFile: z.string().min(1),
@@ -129,8 +153,8 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
-                 retentionCheckMs, kafkaMirror
+                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens,
+                 metricsOpen, tls, retentionCheckMs, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -231,14 +255,8 @@ export async function loadConfig(
   }
   if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
   if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
-  if (file.tokens !== undefined) {
-    config.auth = {
-      tokens: file.tokens.map(({ token, rights }) => ({
-        token,
-        rights: dropUndefined(rights) as TokenRights,
-      })),
-    };
-  }
+  const auth = authFromFile(file.tokens, file.metricsOpen);
+  if (auth !== undefined) config.auth = auth;
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;

@@ -33,6 +33,8 @@ type Partitions = Map<string, number[]>;
 
 interface Member {
   readonly memberId: string;
+  /** The caller that joined it (GroupCaller.id); undefined on an open node. */
+  readonly principal: string | undefined;
   epoch: number;
   topics: string[];
   sessionTimeoutMs: number;
@@ -73,10 +75,18 @@ export class ConsumerGroup {
     return this.#members.has(memberId);
   }
 
-  /** Adds a member at epoch 1 with whatever of its target is free. */
-  join(memberId: string, heartbeat: MemberHeartbeat): MemberAnswer {
+  /**
+   * Adds a member at epoch 1 with whatever of its target is free, bound to
+   * `principal`.
+   */
+  join(
+    memberId: string,
+    heartbeat: MemberHeartbeat,
+    principal?: string,
+  ): MemberAnswer {
     const member: Member = {
       memberId,
+      principal,
       epoch: 1,
       topics: heartbeat.topics,
       sessionTimeoutMs: heartbeat.sessionTimeoutMs,
@@ -162,10 +172,17 @@ export class ConsumerGroup {
     return "Stable";
   }
 
-  /** Members in join order. */
-  describeMembers(): GroupMemberDescription[] {
+  /** The caller a member is bound to; UNKNOWN_MEMBER if absent. */
+  principalOf(memberId: string): string | undefined {
+    return this.#member(memberId).principal;
+  }
+
+  /** Members in join order; ids only where `visible` says so. */
+  describeMembers(
+    visible: (memberId: string) => boolean = () => true,
+  ): GroupMemberDescription[] {
     return [...this.#members.values()].map((member) => ({
-      memberId: member.memberId,
+      ...(visible(member.memberId) ? { memberId: member.memberId } : {}),
       memberEpoch: member.epoch,
       topics: [...member.topics],
       assignment: toTopicPartitions(member.assignment),

@@ -14,6 +14,7 @@ import { OffsetStore } from "./offset_store.ts";
 import type {
   CommitRequest,
   CommittedOffset,
+  GroupCaller,
   GroupCoordinatorOptions,
   GroupDescription,
   GroupSummary,
@@ -41,7 +42,11 @@ const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
  *   member stays in the group, keeps its partitions until it rejoins or
  *   expires, and the request changes nothing;
  * - an id the group does not know (never joined, left or expired) is
- *   UNKNOWN_MEMBER (404); the client joins again without an id.
+ *   UNKNOWN_MEMBER (404); the client joins again without an id;
+ * - a member is bound to the caller that joined it: a heartbeat, leave or
+ *   commit for it from another caller (not an admin) is FORBIDDEN (403)
+ *   and changes nothing, so knowing a member id is not enough to evict it
+ *   or commit in its name.
  *
  * Handover is cooperative: a partition that moves is given to its new owner
  * only after the old owner acknowledged the answer that took it away, left
@@ -117,8 +122,11 @@ export class GroupCoordinator {
   heartbeat(
     group: string,
     request: HeartbeatRequest,
+    caller?: GroupCaller,
   ): Promise<HeartbeatResponse> {
-    return Promise.resolve().then(() => this.#heartbeat(group, request));
+    return Promise.resolve().then(() =>
+      this.#heartbeat(group, request, caller)
+    );
   }
 
   /**
@@ -126,7 +134,11 @@ export class GroupCoordinator {
    * STALE_MEMBER_EPOCH, TOPIC_NOT_FOUND, PARTITION_NOT_FOUND; nothing is
    * stored unless every offset is valid.
    */
-  async commit(group: string, request: CommitRequest): Promise<void> {
+  async commit(
+    group: string,
+    request: CommitRequest,
+    caller?: GroupCaller,
+  ): Promise<void> {
     validateGroup(group);
     const { memberId, memberEpoch, offsets } = request;
     validateMemberId(memberId);
@@ -143,6 +155,7 @@ export class GroupCoordinator {
         `Cannot commit for member ${memberId}: not in group '${group}'`,
       );
     }
+    checkCaller(members, memberId, caller);
     const current = members.epochOf(memberId);
     if (memberEpoch !== current) {
       throw new EdgelogError(
@@ -187,25 +200,38 @@ export class GroupCoordinator {
     });
   }
 
-  /** Members, assignments and per-partition lag; NOT_FOUND if unknown. */
-  describeGroup(group: string): GroupDescription {
+  /** The topics a group's members subscribe to or it committed offsets of. */
+  topicsOf(group: string): string[] {
+    this.expireMembers();
+    const topics = new Set(this.#groups.get(group)?.subscribedTopics());
+    for (const entry of this.#offsets.list(group)) topics.add(entry.topic);
+    return [...topics].sort();
+  }
+
+  /**
+   * Members, assignments and per-partition lag; NOT_FOUND if unknown. With
+   * a `caller`, member ids show only for its own members (all for admins).
+   */
+  describeGroup(group: string, caller?: GroupCaller): GroupDescription {
     this.expireMembers();
     const members = this.#groups.get(group);
     if (members === undefined && !this.#offsets.has(group)) {
       throw new EdgelogError("NOT_FOUND", `Group '${group}' does not exist`);
     }
-    const topics = new Set(members?.subscribedTopics());
-    for (const entry of this.#offsets.list(group)) topics.add(entry.topic);
+    const visible = (memberId: string) =>
+      caller === undefined || caller.admin ||
+      members?.principalOf(memberId) === caller.id;
     const partitions: PartitionLag[] = [];
-    for (const topic of [...topics].sort()) {
+    for (const topic of this.topicsOf(group)) {
       const count = this.#partitionCount(topic) ?? 0;
       for (let partition = 0; partition < count; partition++) {
         const offset = this.#offsets.get(group, topic, partition) ?? null;
         const highWatermark = this.#highWatermark(topic, partition);
+        const owner = members?.ownerOf(topic, partition) ?? null;
         partitions.push({
           topic,
           partition,
-          memberId: members?.ownerOf(topic, partition) ?? null,
+          ...(owner === null || visible(owner) ? { memberId: owner } : {}),
           offset,
           highWatermark,
           lag: offset === null ? null : Math.max(0, highWatermark - offset),
@@ -215,7 +241,7 @@ export class GroupCoordinator {
     return {
       group,
       state: members?.state() ?? "Empty",
-      members: members?.describeMembers() ?? [],
+      members: members?.describeMembers(visible) ?? [],
       partitions,
     };
   }
@@ -229,7 +255,11 @@ export class GroupCoordinator {
     }
   }
 
-  #heartbeat(group: string, request: HeartbeatRequest): HeartbeatResponse {
+  #heartbeat(
+    group: string,
+    request: HeartbeatRequest,
+    caller: GroupCaller | undefined,
+  ): HeartbeatResponse {
     validateGroup(group);
     const { memberId, memberEpoch } = request;
     const topics = validateTopics(request.topics);
@@ -264,7 +294,7 @@ export class GroupCoordinator {
         this.#random,
         (candidate) => members.has(candidate),
       );
-      return this.#respond(id, members.join(id, heartbeat));
+      return this.#respond(id, members.join(id, heartbeat, caller?.id));
     }
     validateMemberId(memberId);
     const members = this.#groups.get(group);
@@ -274,6 +304,7 @@ export class GroupCoordinator {
         `Member ${memberId} is not in group '${group}'; join again without a memberId`,
       );
     }
+    checkCaller(members, memberId, caller);
     if (memberEpoch === -1) {
       members.leave(memberId);
       if (members.size === 0) this.#groups.delete(group);
@@ -314,6 +345,21 @@ export class GroupCoordinator {
         `Cannot commit to partition ${partition} of '${topic}': it has ${count}`,
       );
     }
+  }
+}
+
+/** FORBIDDEN unless `caller` joined `memberId` or is an admin. */
+function checkCaller(
+  members: ConsumerGroup,
+  memberId: string,
+  caller: GroupCaller | undefined,
+): void {
+  if (caller === undefined || caller.admin) return;
+  if (members.principalOf(memberId) !== caller.id) {
+    throw new EdgelogError(
+      "FORBIDDEN",
+      `Member ${memberId} was joined with another token; only that token or an admin may act for it`,
+    );
   }
 }
 

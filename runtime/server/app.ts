@@ -13,9 +13,19 @@ import { matchedRoutes } from "hono/route";
 import type { Clock } from "../clock.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
-import { type AuthConfig, authMiddleware } from "./auth.ts";
+import {
+  type AuthConfig,
+  authEnabled,
+  authMiddleware,
+  authorize,
+} from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
-import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
+import {
+  errorResponses,
+  type ServerApp,
+  type ServerContext,
+  type ServerEnv,
+} from "./context.ts";
 import { onError, onNotFound, validationHook } from "./errors.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
 import { registerGroupRoutes } from "./groups_routes.ts";
@@ -156,11 +166,14 @@ const metricsRoute = createRoute({
   path: "/metrics",
   tags: ["machine"],
   summary: "Prometheus metrics",
+  description: "With tokens configured, needs a token with the metrics or " +
+    "admin right, unless the config sets metricsOpen.",
   responses: {
     200: {
       description: "Prometheus text format 0.0.4",
       content: { "text/plain": { schema: z.string() } },
     },
+    ...errorResponses(),
   },
 });
 
@@ -198,6 +211,13 @@ export function createApp(options: CreateAppOptions): ServerApp {
   if (corsOrigins.length > 0) app.use("/v1/*", corsFor(corsOrigins));
   app.use("/v1/*", authMiddleware(options.auth));
   app.use("/v1/*", bodyLimit(ctx.maxBodyBytes));
+  if (authEnabled(options.auth) && options.auth?.metricsOpen !== true) {
+    app.use("/metrics", authMiddleware(options.auth));
+    app.use("/metrics", async (c, next) => {
+      authorize(c, { kind: "metrics" });
+      await next();
+    });
+  }
 
   app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(metricsRoute, (c) =>

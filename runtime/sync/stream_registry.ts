@@ -23,7 +23,12 @@ import {
 import { partitionForKey } from "../format/partitioner.ts";
 import type { MetaStore } from "../log/storage.ts";
 import type { AppendResult, TopicConfig, TopicInfo } from "../log/types.ts";
-import { planPush, replayStoredBatch } from "./producer_state.ts";
+import {
+  type DroppedRange,
+  noteDropped,
+  planPush,
+  replayStoredBatch,
+} from "./producer_state.ts";
 import { sequenceForOffset } from "./sequence.ts";
 
 /** The parts of a central partition the registry uses (a PartitionLog). */
@@ -62,6 +67,11 @@ export interface StreamRegistryOptions {
   autoCreateTopics?: boolean;
   /** Least time between two meta snapshots of one stream; default 1000 ms. */
   snapshotIntervalMs?: number;
+  /**
+   * Largest gap one push may declare dropped (Edgelog-Dropped); default
+   * and ceiling 2^31 - 1, see producer_state.ts.
+   */
+  maxDeclaredDropped?: number;
 }
 
 /** PROTOCOL.md's answer to a registration. */
@@ -107,6 +117,8 @@ interface StreamRecord extends StreamInfo {
   lastCentralOffset: number;
   /** Every batch of the stream below this central offset is in ackedOffset. */
   snapshotOffset: number;
+  /** The latest gaps accepted as dropped (absent in older snapshots). */
+  droppedRanges?: DroppedRange[];
 }
 
 const PREFIX = "sync/streams/";
@@ -135,6 +147,7 @@ export class StreamRegistry {
   #clock: Clock;
   #autoCreate: boolean;
   #snapshotIntervalMs: number;
+  #maxDeclaredDropped: number | undefined;
   #metrics: MetricsSink | undefined;
   #streams = new Map<number, StreamRecord>();
   #byIdentity = new Map<string, number>();
@@ -155,6 +168,7 @@ export class StreamRegistry {
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
+    this.#maxDeclaredDropped = options.maxDeclaredDropped;
     this.#metrics = options.metrics;
   }
 
@@ -226,6 +240,7 @@ export class StreamRegistry {
           );
           record.ackedOffset = next.ackedOffset;
           record.droppedRecords = next.droppedRecords;
+          record.droppedRanges = [...(next.droppedRanges ?? [])];
           record.lastCentralOffset = batchLastOffset(header);
           record.snapshotOffset = batchLastOffset(header) + 1;
         }
@@ -478,7 +493,13 @@ export class StreamRegistry {
     });
     let plan;
     try {
-      plan = planPush(record.ackedOffset, spans, dropped);
+      plan = planPush(record.ackedOffset, spans, {
+        declaredDropped: dropped,
+        droppedRanges: record.droppedRanges ?? [],
+        ...(this.#maxDeclaredDropped === undefined
+          ? {}
+          : { maxDeclaredDropped: this.#maxDeclaredDropped }),
+      });
     } catch (err) {
       this.#counters.outOfOrder++;
       this.#count(
@@ -501,6 +522,14 @@ export class StreamRegistry {
       const toAppend = plan.append.map((i) => batches[i]!);
       const result = await this.#log.partition(record.topic, record.partition)
         .appendBatches(toAppend);
+      if (plan.dropped > 0) {
+        const first = spans[plan.append[0]!]!.firstOffset;
+        record.droppedRanges = noteDropped(
+          record.droppedRanges,
+          first - plan.dropped,
+          first - 1,
+        );
+      }
       record.ackedOffset = plan.ackedOffset;
       record.droppedRecords += plan.dropped;
       this.#count(
