@@ -9,6 +9,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { TopicConfig } from "../../runtime/log/types.ts";
+import type { AuthConfig } from "../../runtime/server/auth.ts";
+import { authFromFile, TokensSchema } from "../config.ts";
 
 const TopicSchema = z.strictObject({
   partitions: z.number().int().min(1).optional(),
@@ -34,6 +36,10 @@ export const GatewayFileSchema = z.strictObject({
   syncedRetentionMs: z.number().int().min(-1).optional(),
   /** Local segment size; budgets and retention delete whole segments. */
   segmentBytes: z.number().int().positive().optional(),
+  /** Tokens of the gateway's own API, as in the broker's config; none = open. */
+  tokens: TokensSchema.optional(),
+  /** Serve /metrics without a token even when tokens are configured. */
+  metricsOpen: z.boolean().optional(),
   mqtt: z.strictObject({
     url: z.string().min(1),
     subscriptions: z.array(z.strictObject({
@@ -63,6 +69,8 @@ export interface GatewayConfig {
   /** Local segment size in bytes; the storage default when absent. */
   segmentBytes?: number;
   mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
+  /** Tokens of the local API; absent = open. */
+  auth?: AuthConfig;
 }
 
 /** The gateway's `--help` text. */
@@ -79,7 +87,8 @@ export const GATEWAY_USAGE =
   --data DIR      data directory (default ./gateway-data)
   --config FILE   JSON config: the above plus per-topic disk budgets
                   (topics.NAME.diskBudgetBytes, whenFull reject|dropOldest),
-                  syncedRetentionMs, segmentBytes and mqtt ingest
+                  syncedRetentionMs, segmentBytes, mqtt ingest, and
+                  tokens and metricsOpen for the local API
   --help          this text`;
 
 /** Parses flags (and the file that --config names) into a config; throws Error with a message for the operator. */
@@ -137,6 +146,7 @@ export async function loadGatewayConfig(
     if (t.whenFull !== undefined) config.whenFull = t.whenFull;
     topics[name] = config;
   }
+  const auth = authFromFile(file.tokens, file.metricsOpen);
   return {
     upstream,
     token: values.token ?? file.token,
@@ -153,5 +163,6 @@ export async function loadGatewayConfig(
       ? {}
       : { segmentBytes: file.segmentBytes }),
     mqtt: file.mqtt,
+    ...(auth === undefined ? {} : { auth }),
   };
 }

@@ -60,6 +60,7 @@ interface StreamState {
   droppedRecords: number;
   lastSuccessMs: number | null;
   lastError: string | null;
+  lastErrorCode: string | null;
   fenced: boolean;
   loaded: Promise<void>;
   /** The stream's progress in meta, see #acked. */
@@ -99,6 +100,15 @@ const MAX_REWINDS = 16;
 
 function streamKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
+}
+
+/**
+ * The code a status shows for a failure: the upstream's error code, or
+ * UNREACHABLE when the request never got an answer.
+ */
+export function syncErrorCode(err: unknown): string {
+  if (err instanceof TypeError) return "UNREACHABLE";
+  return codeOf(err) ?? "INTERNAL";
 }
 
 function codeOf(err: unknown): string | undefined {
@@ -233,6 +243,7 @@ export class Replicator {
         droppedRecords: 0,
         lastSuccessMs: null,
         lastError: null,
+        lastErrorCode: null,
         fenced: false,
         loaded: Promise.resolve(),
         progress: new ProgressWriter(this.#meta, {
@@ -357,6 +368,7 @@ export class Replicator {
         lagRecords: Math.max(0, hw - s.ackedOffset - 1),
         lastSuccessMs: s.lastSuccessMs,
         lastError: s.lastError,
+        lastErrorCode: s.lastErrorCode,
         droppedRecords: s.droppedRecords,
         fenced: s.fenced,
         lagBytes: this.#lagBytes(s, partition),
@@ -532,6 +544,7 @@ export class Replicator {
       codeOf(err) !== "UNAVAILABLE" &&
       !(typeof status === "number" && status >= 500);
     stream.lastError = err instanceof Error ? err.message : String(err);
+    stream.lastErrorCode = syncErrorCode(err);
     this.#emit("error", {
       topic: stream.topic,
       sourcePartition: stream.sourcePartition,
@@ -657,6 +670,7 @@ export class Replicator {
       stream.lastError = failure instanceof Error
         ? failure.message
         : String(failure);
+      stream.lastErrorCode = "FENCED";
       this.#emit("fenced", {
         topic: stream.topic,
         sourcePartition: stream.sourcePartition,
@@ -700,6 +714,7 @@ export class Replicator {
       (answer) => {
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
+        stream.lastErrorCode = null;
         this.#online = true;
         entry.answer = answer;
       },
