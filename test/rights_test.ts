@@ -93,6 +93,11 @@ const json = (method: string, body: unknown): RequestInit => ({
 
 let unique = 0;
 
+/** A row that GETs `path`. */
+function get(path: string, expect: Record<Kind, number>): Row {
+  return { request: () => ({ path }), expect };
+}
+
 /** A group member of `kind`'s token, or of the admin's where it may not join. */
 async function memberFor(node: Node, kind: Kind) {
   let res = await node.send(
@@ -138,26 +143,14 @@ async function nextPush(node: Node) {
 }
 
 const TABLE: Record<string, Row> = {
-  "GET /healthz": { request: () => ({ path: "/healthz" }), expect: open() },
-  "GET /openapi.json": {
-    request: () => ({ path: "/openapi.json" }),
-    expect: open(),
-  },
-  "GET /": { request: () => ({ path: "/" }), expect: open() },
-  "GET /docs": { request: () => ({ path: "/docs" }), expect: open() },
-  "GET /demo": { request: () => ({ path: "/demo" }), expect: open(301) },
-  "GET /demo/:file{.*}": {
-    request: () => ({ path: "/demo/style.css" }),
-    expect: open(),
-  },
-  "GET /metrics": {
-    request: () => ({ path: "/metrics" }),
-    expect: authed(["metrics", "admin"]),
-  },
-  "GET /v1/topics": {
-    request: () => ({ path: "/v1/topics" }),
-    expect: authed(ANY_TOKEN),
-  },
+  "GET /healthz": get("/healthz", open()),
+  "GET /openapi.json": get("/openapi.json", open()),
+  "GET /": get("/", open()),
+  "GET /docs": get("/docs", open()),
+  "GET /demo": get("/demo", open(301)),
+  "GET /demo/:file{.*}": get("/demo/style.css", open()),
+  "GET /metrics": get("/metrics", authed(["metrics", "admin"])),
+  "GET /v1/topics": get("/v1/topics", authed(ANY_TOKEN)),
   "POST /v1/topics": {
     request: () => ({
       path: "/v1/topics",
@@ -165,10 +158,10 @@ const TABLE: Record<string, Row> = {
     }),
     expect: authed(["admin"], 201),
   },
-  "GET /v1/topics/:topic": {
-    request: () => ({ path: "/v1/topics/t" }),
-    expect: authed(["produce", "consume", "admin"]),
-  },
+  "GET /v1/topics/:topic": get(
+    "/v1/topics/t",
+    authed(["produce", "consume", "admin"]),
+  ),
   "DELETE /v1/topics/:topic": {
     request: async (node) => {
       const name = `doomed-${unique++}`;
@@ -190,18 +183,18 @@ const TABLE: Record<string, Row> = {
     }),
     expect: authed(["produce", "admin"]),
   },
-  "GET /v1/topics/:topic/partitions/:partition/records": {
-    request: () => ({ path: "/v1/topics/t/partitions/0/records?offset=0" }),
-    expect: authed(["consume", "admin"]),
-  },
-  "GET /v1/topics/:topic/partitions/:partition/offsets": {
-    request: () => ({ path: "/v1/topics/t/partitions/0/offsets?timestamp=0" }),
-    expect: authed(["consume", "admin"]),
-  },
-  "GET /v1/topics/:topic/stream": {
-    request: () => ({ path: "/v1/topics/t/stream?from=earliest" }),
-    expect: authed(["consume", "admin"]),
-  },
+  "GET /v1/topics/:topic/partitions/:partition/records": get(
+    "/v1/topics/t/partitions/0/records?offset=0",
+    authed(["consume", "admin"]),
+  ),
+  "GET /v1/topics/:topic/partitions/:partition/offsets": get(
+    "/v1/topics/t/partitions/0/offsets?timestamp=0",
+    authed(["consume", "admin"]),
+  ),
+  "GET /v1/topics/:topic/stream": get(
+    "/v1/topics/t/stream?from=earliest",
+    authed(["consume", "admin"]),
+  ),
   "POST /v1/groups/:group/heartbeat": {
     request: () => ({
       path: "/v1/groups/g/heartbeat",
@@ -219,14 +212,11 @@ const TABLE: Record<string, Row> = {
     }),
     expect: authed(["consume", "admin"]),
   },
-  "GET /v1/groups/:group/offsets": {
-    request: () => ({ path: "/v1/groups/g/offsets" }),
-    expect: authed(["consume", "admin"]),
-  },
-  "GET /v1/groups": {
-    request: () => ({ path: "/v1/groups" }),
-    expect: authed(["consume", "admin"]),
-  },
+  "GET /v1/groups/:group/offsets": get(
+    "/v1/groups/g/offsets",
+    authed(["consume", "admin"]),
+  ),
+  "GET /v1/groups": get("/v1/groups", authed(["consume", "admin"])),
   "GET /v1/groups/:group": {
     request: async (node) => {
       await memberFor(node, "admin");
@@ -245,14 +235,8 @@ const TABLE: Record<string, Row> = {
     request: (node) => nextPush(node),
     expect: authed(["node", "admin"]),
   },
-  "GET /v1/sync/streams": {
-    request: () => ({ path: "/v1/sync/streams" }),
-    expect: authed(["node", "admin"]),
-  },
-  "GET /v1/sync/status": {
-    request: () => ({ path: "/v1/sync/status" }),
-    expect: authed(ANY_TOKEN),
-  },
+  "GET /v1/sync/streams": get("/v1/sync/streams", authed(["node", "admin"])),
+  "GET /v1/sync/status": get("/v1/sync/status", authed(ANY_TOKEN)),
 };
 
 function routesOf(app: ServerApp): string[] {
