@@ -712,6 +712,18 @@ export class Replicator {
     }
     entry.settled = pushed.then(
       (answer) => {
+        const end = this.#partition(stream).highWatermark - 1;
+        if (answer.ackedOffset > end) {
+          // Believing it would mark records the upstream never took as
+          // synced, and retention would then delete them.
+          entry.failed = true;
+          halt.failure ??= new EdgelogError(
+            "STREAM_DIVERGED",
+            `The upstream acknowledged local offset ${answer.ackedOffset} of ${stream.topic}/${stream.sourcePartition}, past this log's last offset ${end}: another writer pushed this stream`,
+            { ackedOffset: answer.ackedOffset },
+          );
+          return;
+        }
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
         stream.lastErrorCode = null;
