@@ -257,6 +257,10 @@ Deno.test("sync declared gap (issue 9, finding 5): records inside an accepted ga
     assert.equal(broker.log.partition("events", 0).highWatermark, 2);
     // A record the stream declared dropped is not a duplicate to hold.
     await rejects(push(1), "STREAM_DIVERGED");
+    assert.match(
+      broker.metrics.render({ log: broker.log, groups: broker.groups }),
+      /edgelog_sync_diverged_total\{topic="events"\} 1/,
+    );
     await broker.close();
 
     broker = await startBroker(options);

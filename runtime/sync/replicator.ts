@@ -712,16 +712,10 @@ export class Replicator {
     }
     entry.settled = pushed.then(
       (answer) => {
-        const end = this.#partition(stream).highWatermark - 1;
-        if (answer.ackedOffset > end) {
-          // Believing it would mark records the upstream never took as
-          // synced, and retention would then delete them.
+        const diverged = this.#pastLog(stream, answer.ackedOffset);
+        if (diverged !== undefined) {
           entry.failed = true;
-          halt.failure ??= new EdgelogError(
-            "STREAM_DIVERGED",
-            `The upstream acknowledged local offset ${answer.ackedOffset} of ${stream.topic}/${stream.sourcePartition}, past this log's last offset ${end}: another writer pushed this stream`,
-            { ackedOffset: answer.ackedOffset },
-          );
+          halt.failure ??= diverged;
           return;
         }
         stream.lastSuccessMs = this.#clock.now();
@@ -735,14 +729,33 @@ export class Replicator {
         const expected = codeOf(err) === "OUT_OF_ORDER_SEQUENCE"
           ? (err as EdgelogError).extra.expectedOffset
           : undefined;
-        if (typeof expected === "number") {
+        const diverged = typeof expected === "number"
+          ? this.#pastLog(stream, expected - 1)
+          : undefined;
+        if (typeof expected === "number" && diverged === undefined) {
           this.#online = true;
           this.#acked(stream, expected - 1);
           halt.rewindTo = expected;
-        } else halt.failure ??= err;
+        } else halt.failure ??= diverged ?? err;
       },
     );
     return entry;
+  }
+
+  /**
+   * STREAM_DIVERGED when the upstream claims to hold `ackedOffset`, past
+   * this log's last offset: only another writer could have pushed it there,
+   * and believing it would mark records the upstream never took as synced,
+   * for retention to delete.
+   */
+  #pastLog(stream: StreamState, ackedOffset: number): EdgelogError | undefined {
+    const end = this.#partition(stream).highWatermark - 1;
+    if (ackedOffset <= end) return undefined;
+    return new EdgelogError(
+      "STREAM_DIVERGED",
+      `The upstream holds ${stream.topic}/${stream.sourcePartition} up to local offset ${ackedOffset}, past this log's last offset ${end}: another writer pushed this stream`,
+      { ackedOffset },
+    );
   }
 
   /**

@@ -501,6 +501,14 @@ export class StreamRegistry {
           : { maxDeclaredDropped: this.#maxDeclaredDropped }),
       });
     } catch (err) {
+      if (err instanceof EdgelogError && err.code === "STREAM_DIVERGED") {
+        this.#count(
+          "edgelog_sync_diverged_total",
+          "Pushes refused because they hold records the stream declared dropped",
+          { topic: record.topic },
+        );
+        throw err;
+      }
       this.#counters.outOfOrder++;
       this.#count(
         "edgelog_sync_out_of_order_total",
