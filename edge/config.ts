@@ -12,6 +12,7 @@ import type { AuthConfig, TokenRights } from "../runtime/server/auth.ts";
 import type { TopicConfig } from "../runtime/log/types.ts";
 import type { KafkaMirrorOptions } from "./kafka/mirror.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
+import { DEFAULT_LIMITS, type NodeLimits } from "./limits.ts";
 
 /** A configuration mistake, reported to the operator as is. */
 export class ConfigError extends Error {
@@ -53,6 +54,25 @@ export function authFromFile(
   };
 }
 
+const count = z.number().int().min(1).max(1_000_000);
+const millis = z.number().int().min(1).max(24 * 3600 * 1000);
+
+/** The `limits` section of a config file (broker and gateway). */
+export const LimitsSchema = z.strictObject({
+  maxConnections: count.optional(),
+  idleTimeoutMs: millis.optional(),
+  headerTimeoutMs: millis.optional(),
+  maxTopics: count.optional(),
+  maxPartitionsPerTopic: z.number().int().min(1).max(10_000).optional(),
+  maxPartitions: count.optional(),
+  maxOpenSegmentFiles: count.optional(),
+  maxGroupMembers: count.optional(),
+  maxLongPolls: count.optional(),
+  maxLongPollsPerClient: count.optional(),
+  maxStreams: count.optional(),
+  maxStreamsPerClient: count.optional(),
+});
+
 /** The config file's schema; every field optional. */
 export const ConfigFileSchema = z.strictObject({
   host: z.string().min(1).optional(),
@@ -81,6 +101,7 @@ export const ConfigFileSchema = z.strictObject({
     keyFile: z.string().min(1),
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
+  limits: LimitsSchema.optional(),
   kafkaMirror: z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
@@ -108,6 +129,8 @@ export interface BrokerConfig {
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
+  /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
+  limits: NodeLimits;
   /** Mirror these topics into Apache Kafka (edge/kafka). */
   kafkaMirror?: KafkaMirrorConfig;
 }
@@ -134,6 +157,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
+  limits: DEFAULT_LIMITS,
 };
 
 /** Flags of `deno task serve`. */
@@ -154,7 +178,7 @@ export const USAGE =
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
                  autoCreateTopics, maxBodyBytes, corsOrigins, tokens,
-                 metricsOpen, tls, retentionCheckMs, kafkaMirror
+                 metricsOpen, tls, retentionCheckMs, limits, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -260,6 +284,12 @@ export async function loadConfig(
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;
+  }
+  if (file.limits !== undefined) {
+    config.limits = {
+      ...DEFAULT_LIMITS,
+      ...dropUndefined(file.limits) as Partial<NodeLimits>,
+    };
   }
   if (file.kafkaMirror !== undefined) {
     config.kafkaMirror = dropUndefined(file.kafkaMirror) as KafkaMirrorConfig;

@@ -32,6 +32,10 @@ import {
 } from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
 import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
+import { ConfigError } from "./config.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
+import { serveHttp } from "./http_listener.ts";
+import { DEFAULT_LIMITS, trackOpenSegments } from "./limits.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running gateway. */
@@ -51,15 +55,28 @@ export interface Gateway {
 
 /** Starts a gateway from a resolved config. */
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  const lock = await lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: GatewayConfig,
+  unlock: () => void,
+): Promise<Gateway> {
+  const limits = { ...DEFAULT_LIMITS, ...config.limits };
   const nodeId = await loadNodeId(config.dataDir, config.nodeId);
   const holder: { replicator?: Replicator } = {};
-  const storage = await FsStorage.open(
-    `${config.dataDir}/log`,
-    config.segmentBytes === undefined
+  const storage = await FsStorage.open(`${config.dataDir}/log`, {
+    maxOpenSegments: limits.maxOpenSegmentFiles,
+    ...(config.segmentBytes === undefined
       ? {}
-      : { segmentBytes: config.segmentBytes },
-  );
+      : { segmentBytes: config.segmentBytes }),
+  });
   const log = await Log.open({
     storage,
     autoCreateTopics: true,
@@ -67,6 +84,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       ? { retentionMs: config.syncedRetentionMs }
       : {},
     retentionFloor: syncRetentionFloor(() => holder.replicator),
+    limits,
   });
   for (const [name, topic] of Object.entries(config.topics)) {
     if (!log.hasTopic(name)) {
@@ -79,6 +97,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }
   }
   const groups = await GroupCoordinator.open({
+    maxGroupMembers: limits.maxGroupMembers,
     meta: log.meta,
     partitionCount: (t) =>
       log.hasTopic(t) ? log.topicConfig(t).partitions : undefined,
@@ -89,6 +108,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     retry: { attempts: 1 },
   });
   const metrics = new Metrics();
+  trackOpenSegments(metrics, storage);
   const active = new Replicator({
     log,
     client: countingUpstream(client, metrics),
@@ -98,8 +118,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   holder.replicator = active;
   reportSyncErrors(active, config.upstream);
   const mqtt = config.mqtt === undefined ? undefined : startMqttIngest(log, {
-    ...config.mqtt,
+    url: config.mqtt.url,
+    subscriptions: config.mqtt.subscriptions,
     clientId: `edgelog-${nodeId}`.slice(0, 64),
+    ...(config.mqtt.reconnectMaxMs === undefined
+      ? {}
+      : { reconnect: { maxMs: config.mqtt.reconnectMaxMs } }),
   });
   const shutdown = new AbortController();
   const app = createApp({
@@ -107,6 +131,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     groups,
     metrics,
     pages: NODE_PAGES,
+    holdLimits: limits,
     signal: shutdown.signal,
     ...(config.auth === undefined ? {} : { auth: config.auth }),
     ...(mqtt === undefined ? {} : {
@@ -128,15 +153,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       });
     },
   });
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: () => {},
-  }, async (request) => {
-    const response = await app.fetch(request);
+  const server = serveHttp(async (request, info) => {
+    const response = await app.fetch(request, info);
     return isMetricsScrape(request, response)
       ? withSyncMetrics(response, config.upstream, active, mqtt)
       : response;
+  }, {
+    hostname: config.host,
+    port: config.port,
+    maxConnections: limits.maxConnections,
+    headerTimeoutMs: limits.headerTimeoutMs,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    metrics,
   });
   active.start();
   active.measureLag().catch((err) =>
@@ -163,6 +191,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       await active.stop();
       await server.shutdown();
       await log.close();
+      unlock();
     },
   };
 }
@@ -235,7 +264,14 @@ if (import.meta.main) {
     console.error("Run 'deno task gateway --help' for the options.");
     Deno.exit(2);
   }
-  const gateway = await startGateway(config);
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`edgelog gateway: ${err.message}`);
+    Deno.exit(2);
+  }
   console.log(
     `edgelog gateway ${gateway.nodeId} listening on ${gateway.url}, syncing to ${config.upstream}`,
   );

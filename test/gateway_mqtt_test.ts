@@ -37,6 +37,8 @@ function mqttGatewayConfig(
     mqtt: {
       url: mqttUrl,
       subscriptions: [{ filter: "plant/+/temp", topic: "sensors" }],
+      // Retries stay frequent however long the MQTT broker takes to start.
+      reconnectMaxMs: 1000,
     },
   };
 }

@@ -11,6 +11,8 @@ import { z } from "zod";
 import type { TopicConfig } from "../../runtime/log/types.ts";
 import type { AuthConfig } from "../../runtime/server/auth.ts";
 import { authFromFile, TokensSchema } from "../config.ts";
+import { LimitsSchema } from "../config.ts";
+import type { NodeLimits } from "../limits.ts";
 
 const TopicSchema = z.strictObject({
   partitions: z.number().int().min(1).optional(),
@@ -40,12 +42,16 @@ export const GatewayFileSchema = z.strictObject({
   tokens: TokensSchema.optional(),
   /** Serve /metrics without a token even when tokens are configured. */
   metricsOpen: z.boolean().optional(),
+  /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
+  limits: LimitsSchema.optional(),
   mqtt: z.strictObject({
     url: z.string().min(1),
     subscriptions: z.array(z.strictObject({
       filter: z.string().min(1),
       topic: z.string().min(1),
     })),
+    /** Longest wait between two connection attempts; default 30 000 ms. */
+    reconnectMaxMs: z.number().int().min(10).max(3_600_000).optional(),
   }).optional(),
 });
 
@@ -68,7 +74,16 @@ export interface GatewayConfig {
   syncedRetentionMs: number;
   /** Local segment size in bytes; the storage default when absent. */
   segmentBytes?: number;
-  mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
+  /** Over the defaults of `edge/limits.ts`. */
+  limits?: Partial<NodeLimits>;
+  mqtt:
+    | {
+      url: string;
+      subscriptions: MqttSubscription[];
+      /** Longest wait between two connection attempts; default 30 s. */
+      reconnectMaxMs?: number | undefined;
+    }
+    | undefined;
   /** Tokens of the local API; absent = open. */
   auth?: AuthConfig;
 }
@@ -87,9 +102,15 @@ export const GATEWAY_USAGE =
   --data DIR      data directory (default ./gateway-data)
   --config FILE   JSON config: the above plus per-topic disk budgets
                   (topics.NAME.diskBudgetBytes, whenFull reject|dropOldest),
-                  syncedRetentionMs, segmentBytes, mqtt ingest, and
-                  tokens and metricsOpen for the local API
+                  syncedRetentionMs, segmentBytes, limits, mqtt ingest,
+                  and tokens and metricsOpen for the local API
   --help          this text`;
+
+function dropUndefined<T extends object>(value: T): Partial<NodeLimits> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  );
+}
 
 /** Parses flags (and the file that --config names) into a config; throws Error with a message for the operator. */
 export async function loadGatewayConfig(
@@ -162,6 +183,9 @@ export async function loadGatewayConfig(
     ...(file.segmentBytes === undefined
       ? {}
       : { segmentBytes: file.segmentBytes }),
+    ...(file.limits === undefined
+      ? {}
+      : { limits: dropUndefined(file.limits) }),
     mqtt: file.mqtt,
     ...(auth === undefined ? {} : { auth }),
   };
