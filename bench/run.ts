@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * listener, sync, idb, browser_sync.
+ * listener, sync, idb, browser_sync, validation.
  *
  * @module
  */
@@ -20,6 +20,7 @@ const BENCHES = [
   ["sync", "sync_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],
+  ["validation", "validation_bench.ts"],
 ] as const;
 
 type Outcome = "ok" | "failed" | "skipped";

@@ -96,6 +96,7 @@ export async function startBroker(
       defaults: config.topicDefaults,
       autoCreateTopics: config.autoCreateTopics,
       limits: config.limits,
+      maxDecompressedBytes: config.maxDecompressedBytes,
     });
   } catch (err) {
     lock.release();

@@ -92,6 +92,7 @@ export const ConfigFileSchema = z.strictObject({
   }).optional(),
   autoCreateTopics: z.boolean().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
+  maxDecompressedBytes: z.number().int().positive().optional(),
   corsOrigins: z.array(z.string().min(1)).optional(),
   tokens: TokensSchema.optional(),
   /** Serve /metrics without a token even when tokens are configured. */
@@ -124,6 +125,11 @@ export interface BrokerConfig {
   topicDefaults: Partial<TopicConfig>;
   autoCreateTopics: boolean;
   maxBodyBytes: number;
+  /**
+   * Cap on the bytes one compressed batch's records expand to, on produce,
+   * sync and fetch; past it a batch is refused (413), never stored.
+   */
+  maxDecompressedBytes: number;
   /** Origins whose pages may call the API; ["*"] = any, [] = none. */
   corsOrigins: string[];
   auth: AuthConfig;
@@ -154,6 +160,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   topicDefaults: {},
   autoCreateTopics: false,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxDecompressedBytes: 64 * 1024 * 1024,
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
@@ -177,8 +184,9 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens,
-                 metricsOpen, tls, retentionCheckMs, limits, kafkaMirror
+                 autoCreateTopics, maxBodyBytes, maxDecompressedBytes,
+                 corsOrigins, tokens, metricsOpen, tls, retentionCheckMs,
+                 limits, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -278,6 +286,9 @@ export async function loadConfig(
     config.autoCreateTopics = file.autoCreateTopics;
   }
   if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
+  if (file.maxDecompressedBytes !== undefined) {
+    config.maxDecompressedBytes = file.maxDecompressedBytes;
+  }
   if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
   const auth = authFromFile(file.tokens, file.metricsOpen);
   if (auth !== undefined) config.auth = auth;

@@ -68,7 +68,7 @@ export interface EdgelogClientOptions {
 interface RequestSpec {
   query?: Record<string, string | number | undefined>;
   json?: unknown;
-  bytes?: Uint8Array;
+  bytes?: Uint8Array | Blob;
   accept?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
@@ -131,7 +131,7 @@ export class EdgelogClient {
       body = JSON.stringify(spec.json);
     } else if (spec.bytes !== undefined) {
       headers["content-type"] = BATCHES_MEDIA_TYPE;
-      body = spec.bytes as Uint8Array<ArrayBuffer>;
+      body = spec.bytes as Uint8Array<ArrayBuffer> | Blob;
     }
     const signal = spec.signal;
     return await withRetry(async () => {
@@ -400,11 +400,12 @@ export class EdgelogClient {
   /**
    * Pushes local batches upstream. Idempotent, so retries are safe: batches
    * the upstream holds already are acknowledged without appending.
-   * `dropped` declares records lost before sync (`Edgelog-Dropped`).
+   * `dropped` declares records lost before sync (`Edgelog-Dropped`). A
+   * Blob body is sent as it is (see the browser SDK's `createSyncer`).
    */
   pushBatches(
     producerId: number,
-    bytes: Uint8Array,
+    bytes: Uint8Array | Blob,
     options: { dropped?: number } = {},
   ): Promise<PushResult> {
     return this.#json("POST", `v1/sync/streams/${producerId}/batches`, {

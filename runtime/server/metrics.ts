@@ -287,9 +287,13 @@ function renderLog(out: string[], log: Log): void {
   const highs: { labels: Labels; value: number }[] = [];
   const sizes: { labels: Labels; value: number }[] = [];
   const waiters: { labels: Labels; value: number }[] = [];
+  const damaged: { labels: Labels; value: number }[] = [];
   for (const topic of log.listTopics()) {
     for (const p of log.partitions(topic.name)) {
       const labels = { topic: topic.name, partition: p.partition };
+      if (p.corruptions !== undefined) {
+        damaged.push({ labels, value: p.corruptions.length });
+      }
       starts.push({ labels, value: p.logStartOffset });
       highs.push({ labels, value: p.highWatermark });
       sizes.push({ labels, value: p.sizeBytes });
@@ -323,6 +327,17 @@ function renderLog(out: string[], log: Log): void {
     "Readers waiting for records on a partition",
     waiters,
   );
+  out.push(
+    "# HELP edgelog_storage_corruptions_total Damaged byte ranges found in a partition's stored log since start, kept aside and skipped",
+    "# TYPE edgelog_storage_corruptions_total counter",
+  );
+  for (const { labels, value } of damaged) {
+    out.push(
+      `edgelog_storage_corruptions_total${formatLabels(labels)} ${
+        formatValue(value)
+      }`,
+    );
+  }
 }
 
 function renderGroups(out: string[], groups: GroupCoordinator): void {

@@ -79,6 +79,19 @@ export const PartitionInfoSchema = z.object({
   logStartOffset: z.number().int(),
   highWatermark: z.number().int(),
   sizeBytes: z.number().int(),
+  corruptions: z.array(z.object({
+    segment: z.string(),
+    fromByte: z.number().int(),
+    toByte: z.number().int(),
+    fromOffset: z.number().int(),
+    toOffset: z.number().int(),
+    quarantine: z.string(),
+  })).optional().openapi({
+    description: "present only when storage found damaged bytes in the " +
+      "partition's files since the node started: each range was copied to " +
+      "the quarantine file beside its segment and is skipped; the records " +
+      "around it stay readable, offsets fromOffset..toOffset may be lost",
+  }),
 }).openapi("PartitionInfo");
 
 const topicInfoFields = {
@@ -158,7 +171,10 @@ export const AppendResultSchema = z.object({
 /** `earliest`, `latest` or an offset. */
 export const OffsetSpecSchema = z.union([
   z.enum(["earliest", "latest"]),
-  z.string().regex(/^\d{1,16}$/, "must be an offset, earliest or latest"),
+  z.string().regex(/^\d{1,16}$/, "must be an offset, earliest or latest")
+    .refine((s) => Number.isSafeInteger(Number(s)), {
+      message: "must be an offset below 2^53",
+    }),
 ]);
 
 /** Query of a fetch. */
@@ -185,7 +201,17 @@ export const FetchedRecordSchema = z.object({
   keyBase64: z.string().optional(),
   value: z.unknown().optional(),
   valueBase64: z.string().optional(),
-  headers: z.record(z.string(), z.string().nullable()),
+  headers: z.record(z.string(), z.string().nullable()).openapi({
+    description: "UTF-8 text; bytes that are not UTF-8 appear as U+FFFD " +
+      "here and exactly in headersBase64",
+  }),
+  headersBase64: z.array(z.object({
+    keyBase64: z.string(),
+    valueBase64: z.string().nullable(),
+  })).optional().openapi({
+    description: "present only when a header's key or value is not valid " +
+      "UTF-8: those headers in order, key and value in base64",
+  }),
 }).openapi("FetchedRecord");
 
 /** JSON fetch answer. */

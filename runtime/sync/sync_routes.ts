@@ -36,13 +36,14 @@ function principalOf(c: Context): Principal {
 
 function parseDropped(value: string | undefined): number {
   if (value === undefined) return 0;
-  if (!/^\d+$/.test(value.trim())) {
+  const dropped = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(dropped)) {
     throw new EdgelogError(
       "BAD_REQUEST",
-      `${DROPPED_HEADER} must be a non-negative integer, got '${value}'`,
+      `${DROPPED_HEADER} must be a non-negative integer below 2^53, got '${value}'`,
     );
   }
-  return Number(value.trim());
+  return dropped;
 }
 
 function parseProducerId(value: string): number {
