@@ -11,6 +11,7 @@ import { NODE_PAGES } from "../browser/pages/mod.ts";
 import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
+import type { ServerApp } from "../runtime/server/context.ts";
 import { Metrics } from "../runtime/server/metrics.ts";
 import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
 import { demoRoutes } from "./demo_routes.ts";
@@ -32,6 +33,8 @@ export interface Broker {
   log: Log;
   groups: GroupCoordinator;
   metrics: Metrics;
+  /** The HTTP API as served (its routes, for tests over every route). */
+  app: ServerApp;
   /** The mirror into Apache Kafka, when `kafkaMirror` is configured. */
   kafkaMirror?: KafkaMirror;
   /**
@@ -178,6 +181,7 @@ export async function startBroker(
       log,
       groups,
       metrics,
+      app,
       ...(kafkaMirror ? { kafkaMirror } : {}),
       close,
       [Symbol.asyncDispose]: close,

@@ -27,7 +27,32 @@ const RightsSchema = z.strictObject({
   produce: z.array(z.string().min(1)).optional(),
   consume: z.array(z.string().min(1)).optional(),
   nodeId: z.string().min(1).optional(),
+  metrics: z.literal(true).optional(),
 });
+
+/** The `tokens` section of a broker's or a gateway's config file. */
+export const TokensSchema = z.array(z.strictObject({
+  token: z.string().min(1),
+  rights: RightsSchema,
+}));
+
+/**
+ * The auth settings of `tokens` and `metricsOpen` as a config file gives
+ * them; undefined when the file names no tokens.
+ */
+export function authFromFile(
+  tokens: z.infer<typeof TokensSchema> | undefined,
+  metricsOpen: boolean | undefined,
+): AuthConfig | undefined {
+  if (tokens === undefined) return undefined;
+  return {
+    tokens: tokens.map(({ token, rights }) => ({
+      token,
+      rights: dropUndefined(rights) as TokenRights,
+    })),
+    ...(metricsOpen === undefined ? {} : { metricsOpen }),
+  };
+}
 
 const count = z.number().int().min(1).max(1_000_000);
 const millis = z.number().int().min(1).max(24 * 3600 * 1000);
@@ -71,10 +96,9 @@ export const ConfigFileSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().optional(),
   maxDecompressedBytes: z.number().int().positive().optional(),
   corsOrigins: z.array(z.string().min(1)).optional(),
-  tokens: z.array(z.strictObject({
-    token: z.string().min(1),
-    rights: RightsSchema,
-  })).optional(),
+  tokens: TokensSchema.optional(),
+  /** Serve /metrics without a token even when tokens are configured. */
+  metricsOpen: z.boolean().optional(),
   tls: z.strictObject({
     certFile: z.string().min(1),
     keyFile: z.string().min(1),
@@ -165,8 +189,8 @@ export const USAGE =
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
                  autoCreateTopics, maxBodyBytes, maxDecompressedBytes,
-                 corsOrigins, tokens, tls, retentionCheckMs, limits,
-                 kafkaMirror
+                 corsOrigins, tokens, metricsOpen, tls, retentionCheckMs,
+                 limits, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -270,14 +294,8 @@ export async function loadConfig(
     config.maxDecompressedBytes = file.maxDecompressedBytes;
   }
   if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
-  if (file.tokens !== undefined) {
-    config.auth = {
-      tokens: file.tokens.map(({ token, rights }) => ({
-        token,
-        rights: dropUndefined(rights) as TokenRights,
-      })),
-    };
-  }
+  const auth = authFromFile(file.tokens, file.metricsOpen);
+  if (auth !== undefined) config.auth = auth;
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;

@@ -135,3 +135,32 @@ Deno.test("limits: a file sets some, the rest keep their defaults; bad values ar
     );
   }
 });
+
+Deno.test("the metrics right and metricsOpen reach the auth settings", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/edgelog.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        tokens: [{ token: "scrape", rights: { metrics: true } }],
+        metricsOpen: true,
+      }),
+    );
+    const config = await loadConfig(["--config", file], noEnv);
+    assert.deepEqual(config.auth, {
+      tokens: [{ token: "scrape", rights: { metrics: true } }],
+      metricsOpen: true,
+    });
+    assert.throws(
+      () =>
+        parseConfigFile(
+          { tokens: [{ token: "x", rights: { metrics: "yes" } }] },
+          "f",
+        ),
+      ConfigError,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,14 +12,24 @@ import { EdgelogClient } from "../runtime/client/mod.ts";
 import { GroupCoordinator } from "../runtime/groups/mod.ts";
 import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
+import { allows, principalOf } from "../runtime/server/auth.ts";
+import type { ServerApp } from "../runtime/server/context.ts";
 import { Metrics } from "../runtime/server/metrics.ts";
-import { Replicator, syncRetentionFloor } from "../runtime/sync/mod.ts";
+import {
+  Replicator,
+  syncErrorCode,
+  syncRetentionFloor,
+} from "../runtime/sync/mod.ts";
 import {
   GATEWAY_USAGE,
   type GatewayConfig,
   loadGatewayConfig,
 } from "./gateway/config.ts";
-import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
+import {
+  type MqttIngest,
+  renderMqttMetrics,
+  startMqttIngest,
+} from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
 import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
 import { ConfigError } from "./config.ts";
@@ -36,6 +46,10 @@ export interface Gateway {
   log: Log;
   /** The node's counters, shared by its API and its replication. */
   metrics: Metrics;
+  /** The local API, as served. */
+  app: ServerApp;
+  /** The MQTT ingest, when configured. */
+  mqtt: MqttIngest | undefined;
   close(): Promise<void>;
 }
 
@@ -102,6 +116,15 @@ async function startLocked(
     ...(config.syncTopics === undefined ? {} : { topics: config.syncTopics }),
   });
   holder.replicator = active;
+  reportSyncErrors(active, config.upstream);
+  const mqtt = config.mqtt === undefined ? undefined : startMqttIngest(log, {
+    url: config.mqtt.url,
+    subscriptions: config.mqtt.subscriptions,
+    clientId: `edgelog-${nodeId}`.slice(0, 64),
+    ...(config.mqtt.reconnectMaxMs === undefined
+      ? {}
+      : { reconnect: { maxMs: config.mqtt.reconnectMaxMs } }),
+  });
   const shutdown = new AbortController();
   const app = createApp({
     log,
@@ -110,17 +133,30 @@ async function startLocked(
     pages: NODE_PAGES,
     holdLimits: limits,
     signal: shutdown.signal,
+    ...(config.auth === undefined ? {} : { auth: config.auth }),
+    ...(mqtt === undefined ? {} : {
+      health: () => ({ mqtt: { state: mqtt.status().state } }),
+    }),
     extraRoutes: (app) => {
-      app.get(
-        "/v1/sync/status",
-        (c) => c.json({ upstream: config.upstream, ...active.status() }),
-      );
+      // Streams of the topics the token may produce to or consume only.
+      app.get("/v1/sync/status", (c) => {
+        const principal = principalOf(c);
+        const status = active.status();
+        return c.json({
+          upstream: config.upstream,
+          online: status.online,
+          streams: status.streams.filter((s) =>
+            allows(principal, { kind: "describe", topic: s.topic })
+          ),
+          ...(mqtt === undefined ? {} : { mqtt: mqtt.status() }),
+        });
+      });
     },
   });
   const server = serveHttp(async (request, info) => {
     const response = await app.fetch(request, info);
     return isMetricsScrape(request, response)
-      ? withSyncMetrics(response, config.upstream, active)
+      ? withSyncMetrics(response, config.upstream, active, mqtt)
       : response;
   }, {
     hostname: config.host,
@@ -139,13 +175,6 @@ async function startLocked(
       console.error("edgelog gateway: retention failed", err)
     );
   }, 5000);
-  let mqtt: MqttIngest | undefined;
-  if (config.mqtt !== undefined) {
-    mqtt = await startMqttIngest(log, {
-      ...config.mqtt,
-      clientId: `edgelog-${nodeId}`.slice(0, 64),
-    });
-  }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {
     url: `http://${host}:${server.addr.port}`,
@@ -153,6 +182,8 @@ async function startLocked(
     replicator: active,
     log,
     metrics,
+    app,
+    mqtt,
     async close() {
       clearInterval(retention);
       await mqtt?.close();
@@ -164,6 +195,37 @@ async function startLocked(
       unlock();
     },
   };
+}
+
+/**
+ * Logs one line when a stream starts failing with a new error code (the
+ * upstream lacks its topic, refuses the token, …) and one when it syncs
+ * again, not one per retry. An unreachable upstream (no answer, or a 5xx
+ * from it or a proxy) is the gateway's normal offline state, shown by
+ * `online` in /v1/sync/status, so it is not logged.
+ */
+function reportSyncErrors(replicator: Replicator, upstream: string): void {
+  const reported = new Map<string, string>();
+  replicator.on("error", ({ topic, sourcePartition, error }) => {
+    const key = `${topic}/${sourcePartition}`;
+    const code = syncErrorCode(error);
+    const status = (error as { status?: unknown } | null)?.status;
+    if (typeof status === "number" && status >= 500) return;
+    if (code === "UNREACHABLE" || reported.get(key) === code) return;
+    reported.set(key, code);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(
+      code === "TOPIC_NOT_FOUND"
+        ? `edgelog gateway: upstream ${upstream} has no topic '${topic}': records produced to '${topic}' here are kept but not synced until the topic exists upstream (TOPIC_NOT_FOUND)`
+        : `edgelog gateway: cannot sync ${key} to ${upstream}: ${code}: ${message}; retrying`,
+    );
+  });
+  replicator.on("ack", ({ topic, sourcePartition }) => {
+    const key = `${topic}/${sourcePartition}`;
+    if (reported.delete(key)) {
+      console.error(`edgelog gateway: ${key} syncs to ${upstream} again`);
+    }
+  });
 }
 
 function isMetricsScrape(request: Request, response: Response): boolean {
@@ -180,9 +242,11 @@ async function withSyncMetrics(
   response: Response,
   upstream: string,
   replicator: Replicator,
+  mqtt: MqttIngest | undefined,
 ): Promise<Response> {
   const text = await response.text() +
-    renderSyncMetrics(upstream, replicator.status());
+    renderSyncMetrics(upstream, replicator.status()) +
+    (mqtt === undefined ? "" : renderMqttMetrics(mqtt.status()));
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   return new Response(text, { status: 200, headers });

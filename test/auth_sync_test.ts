@@ -264,3 +264,91 @@ Deno.test("multi-stream push and paged listing over HTTP: auth per stream, bad p
     assert.ok(doc.paths["/v1/sync/streams"]?.get?.parameters?.length >= 6);
   });
 });
+
+Deno.test("sync takeover (issue 9, finding 5): a token bound to no node cannot register or push a device's stream", async () => {
+  await withBroker(async (broker) => {
+    const a = new EdgelogClient(broker.url, { token: "node-a-secret" });
+    const producer = new EdgelogClient(broker.url, {
+      token: "producer-secret",
+      retry: { attempts: 1 },
+    });
+    const streamA = await a.registerStream("a", "events", 0);
+    await a.pushBatches(
+      streamA.producerId,
+      await batchFor(streamA.producerId, streamA.producerEpoch, 0),
+    );
+    await rejects(producer.registerStream("a", "events", 0), "FORBIDDEN");
+    const forged = await batchFor(
+      streamA.producerId,
+      streamA.producerEpoch,
+      1_000_000,
+    );
+    await rejects(
+      producer.pushBatches(streamA.producerId, forged, { dropped: 999_999 }),
+      "FORBIDDEN",
+    );
+    // The device is neither fenced nor pushed past: its next record lands.
+    const next = await a.pushBatches(
+      streamA.producerId,
+      await batchFor(streamA.producerId, streamA.producerEpoch, 1),
+    );
+    assert.equal(next.ackedOffset, 1);
+    assert.equal(broker.log.partition("events", 0).highWatermark, 2);
+  });
+});
+
+Deno.test("sync declared gap (issue 9, finding 5): records inside an accepted gap are refused loudly, never held, also after a restart", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const options = {
+    port: 0,
+    dataDir,
+    fsync: "never" as const,
+    auth: { tokens: TOKENS },
+  };
+  try {
+    let broker = await startBroker(options);
+    let a = new EdgelogClient(broker.url, {
+      token: "node-a-secret",
+      retry: { attempts: 1 },
+    });
+    await new EdgelogClient(broker.url, { token: "admin-secret" })
+      .createTopic("events", { partitions: 1 });
+    const stream = await a.registerStream("a", "events", 0);
+    const push = (offset: number, dropped?: number) =>
+      batchFor(stream.producerId, stream.producerEpoch, offset).then((b) =>
+        a.pushBatches(
+          stream.producerId,
+          b,
+          dropped === undefined ? {} : { dropped },
+        )
+      );
+    await push(0);
+    // A wrong declaration is refused and moves nothing.
+    await rejects(push(1_000_000, 999_998), "OUT_OF_ORDER_SEQUENCE");
+    await rejects(push(1_000_000), "OUT_OF_ORDER_SEQUENCE");
+    assert.equal((await a.listStreams())[0]?.ackedOffset, 0);
+    // An exact declaration is accepted only with its batch appended.
+    assert.equal((await push(1_000_000, 999_999)).ackedOffset, 1_000_000);
+    assert.equal(broker.log.partition("events", 0).highWatermark, 2);
+    // A record the stream declared dropped is not a duplicate to hold.
+    await rejects(push(1), "STREAM_DIVERGED");
+    assert.match(
+      broker.metrics.render({ log: broker.log, groups: broker.groups }),
+      /edgelog_sync_diverged_total\{topic="events"\} 1/,
+    );
+    await broker.close();
+
+    broker = await startBroker(options);
+    a = new EdgelogClient(broker.url, {
+      token: "node-a-secret",
+      retry: { attempts: 1 },
+    });
+    await rejects(push(7), "STREAM_DIVERGED");
+    // A real duplicate is still acknowledged as held.
+    assert.equal((await push(0)).ackedOffset, 1_000_000);
+    assert.equal(broker.log.partition("events", 0).highWatermark, 2);
+    await broker.close();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

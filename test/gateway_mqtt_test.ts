@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { startGateway } from "../edge/gateway.ts";
+import type { GatewayConfig } from "../edge/gateway/config.ts";
 import { FaultProxy } from "./fault_proxy.ts";
-import { allRecords, startTestBroker } from "./sync_harness.ts";
+import { allRecords, startTestBroker, waitFor } from "./sync_harness.ts";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
 const present = await Deno.stat(MOSQUITTO).then(() => true, () => false);
@@ -15,6 +16,31 @@ function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** A gateway "gw-mqtt" ingesting plant/+/temp into its topic sensors. */
+function mqttGatewayConfig(
+  upstream: string,
+  dataDir: string,
+  mqttUrl: string,
+): GatewayConfig {
+  return {
+    upstream,
+    token: undefined,
+    nodeId: "gw-mqtt",
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    syncTopics: undefined,
+    topics: { sensors: { partitions: 1 } },
+    syncedRetentionMs: -1,
+    mqtt: {
+      url: mqttUrl,
+      subscriptions: [{ filter: "plant/+/temp", topic: "sensors" }],
+      // Retries stay frequent however long the MQTT broker takes to start.
+      reconnectMaxMs: 1000,
+    },
+  };
 }
 
 Deno.test({
@@ -46,21 +72,9 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 20));
         }
       }
-      gateway = await startGateway({
-        upstream: proxy.url,
-        token: undefined,
-        nodeId: "gw-mqtt",
-        host: "127.0.0.1",
-        port: 0,
-        dataDir,
-        syncTopics: undefined,
-        topics: { sensors: { partitions: 1 } },
-        syncedRetentionMs: -1,
-        mqtt: {
-          url: `mqtt://127.0.0.1:${port}`,
-          subscriptions: [{ filter: "plant/+/temp", topic: "sensors" }],
-        },
-      });
+      gateway = await startGateway(
+        mqttGatewayConfig(proxy.url, dataDir, `mqtt://127.0.0.1:${port}`),
+      );
       publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
       for (let i = 0; i < 50; i++) {
         await publisher.publishAsync(
@@ -100,6 +114,79 @@ Deno.test({
       await broker.close();
       mosquitto.kill("SIGTERM");
       await mosquitto.status;
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gateway (issue 9): starts while its MQTT broker is down, reports it, and ingests once the broker comes up",
+  ignore: !present,
+  async fn() {
+    const port = freePort();
+    const broker = await startTestBroker(undefined, {
+      topics: { sensors: 1 },
+    });
+    const dataDir = await Deno.makeTempDir();
+    let mosquitto: Deno.ChildProcess | undefined;
+    let publisher: mqtt.MqttClient | undefined;
+    let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+    try {
+      gateway = await startGateway(
+        mqttGatewayConfig(
+          broker.url,
+          dataDir,
+          `mqtt://user:pw@127.0.0.1:${port}`,
+        ),
+      );
+      const url = gateway.url;
+      const status = async () =>
+        (await (await fetch(`${url}/v1/sync/status`)).json()).mqtt;
+      await waitFor(
+        "a failed MQTT connect",
+        async () => (await status()).failures >= 1,
+      );
+      const down = await status();
+      assert.equal(down.state, "connecting");
+      assert.equal(down.url, `mqtt://127.0.0.1:${port}`);
+      const health = await (await fetch(`${url}/healthz`)).json();
+      assert.deepEqual(health, { status: "ok", mqtt: { state: "connecting" } });
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /edgelog_gateway_mqtt_connected\{[^}]*\} 0/);
+      assert.match(
+        metrics,
+        /edgelog_gateway_mqtt_connection_failures_total\{[^}]*\} [1-9]/,
+      );
+
+      mosquitto = new Deno.Command(MOSQUITTO, {
+        args: ["-p", String(port)],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await waitFor(
+        "the MQTT connect",
+        async () => (await status()).state === "connected",
+      );
+      publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+      for (let i = 0; i < 10; i++) {
+        await publisher.publishAsync("plant/1/temp", `{"n":${i}}`, { qos: 1 });
+      }
+      const local = gateway.log.partition("sensors", 0);
+      await waitFor("10 ingested messages", () => local.highWatermark === 10);
+      assert.equal((await status()).appended, 10);
+      assert.match(
+        await (await fetch(`${url}/metrics`)).text(),
+        /edgelog_gateway_mqtt_connected\{[^}]*\} 1/,
+      );
+    } finally {
+      await publisher?.endAsync();
+      await gateway?.close();
+      await broker.close();
+      if (mosquitto !== undefined) {
+        mosquitto.kill("SIGTERM");
+        await mosquitto.status;
+      }
       await Deno.remove(dataDir, { recursive: true });
     }
   },

@@ -150,3 +150,16 @@ export async function assertReplicated(
     device.partition(topic, sourcePartition).highWatermark - 1,
   );
 }
+
+/** Polls `check` every 20 ms until it holds; throws after `ms` (default 30 s). */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

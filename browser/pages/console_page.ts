@@ -1,7 +1,9 @@
 /**
  * `GET /`: a small web console that uses only the public API: topics with
  * partition offsets, a produce form, a live tail over the SSE stream, groups
- * with lag, and sync streams when the node serves them. It reads the stream
+ * with lag, and sync streams when the node serves them (a gateway: its
+ * streams to the upstream, with their errors, such as a topic the upstream
+ * lacks). It reads the stream
  * with fetch rather than EventSource so a bearer token can be sent.
  *
  * @module
@@ -94,10 +96,26 @@ async function refreshStreams() {
   try {
     const { streams } = await api("/v1/sync/streams");
     for (const s of streams) row(tbody, [s.nodeId, s.topic, s.sourcePartition, s.partition, s.ackedOffset, s.droppedRecords, new Date(s.lastSeenMs).toLocaleString()]);
+    return;
+  } catch {}
+  try {
+    const status = await api("/v1/sync/status");
+    for (const s of status.streams) {
+      row(tbody, ["→ " + status.upstream, s.topic, s.sourcePartition, "", s.ackedOffset, s.droppedRecords,
+        s.lastErrorCode ? s.lastErrorCode + ": " + s.lastError : s.lastSuccessMs ? new Date(s.lastSuccessMs).toLocaleString() : ""]);
+      if (s.lastErrorCode) tbody.lastChild.className = "err";
+    }
   } catch { row(tbody, ["(this node serves no sync streams)"]); }
 }
+async function syncWarning(topic) {
+  try {
+    const status = await api("/v1/sync/status");
+    const failing = status.streams.filter((s) => s.topic === topic && s.lastErrorCode && s.lastErrorCode !== "UNREACHABLE");
+    return failing.length === 0 ? "" : "; not synced upstream: " + failing[0].lastErrorCode + ": " + failing[0].lastError;
+  } catch { return ""; }
+}
 async function refresh() {
-  fetch("/healthz").then((r) => r.json()).then((h) => { $("health").textContent = h.status; }).catch(() => { $("health").textContent = "unreachable"; });
+  fetch("/healthz").then((r) => r.json()).then((h) => { $("health").textContent = h.status + (h.mqtt ? " · MQTT " + h.mqtt.state : ""); }).catch(() => { $("health").textContent = "unreachable"; });
   for (const f of [refreshTopics, refreshGroups, refreshStreams]) {
     try { await f(); } catch (e) { message("topicMsg", e.message, true); }
   }
@@ -120,6 +138,10 @@ $("produce").onclick = async () => {
     const r = await api("/v1/topics/" + encodeURIComponent($("pTopic").value) + "/records", {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records: [record] }) });
     message("produceMsg", "partition " + r.offsets[0].partition + ", offset " + r.offsets[0].offset); refreshTopics();
+    setTimeout(async () => {
+      const warning = await syncWarning($("pTopic").value);
+      if (warning) message("produceMsg", $("produceMsg").textContent + warning, true);
+    }, 1000);
   } catch (e) { message("produceMsg", e.message, true); }
 };
 let tailAbort = null;

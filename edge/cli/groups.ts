@@ -38,7 +38,8 @@ export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
         out += table([
           ["MEMBER", "EPOCH", "ASSIGNMENT"],
           ...members.map((m) => [
-            m.memberId,
+            // Another token's member: the broker shows its id only to it.
+            m.memberId ?? "(hidden)",
             m.memberEpoch ?? "",
             (m.assignment ?? []).map((a) =>
               `${a.topic}[${a.partitions.join(",")}]`

@@ -9,6 +9,7 @@
 
 import type { ProduceRecord } from "../../runtime/client/mod.ts";
 import { commandArgs } from "./args.ts";
+import { gatewayWarnings } from "./gateway_warning.ts";
 import { clientFor, type CliIo } from "./io.ts";
 import { unescape } from "./record_format.ts";
 
@@ -65,6 +66,8 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
 
   let lineNumber = 0;
   let produced = 0;
+  /** The last offset produced per partition, for the gateway check. */
+  const lastOffsets = new Map<number, number>();
   const toRecord = (line: string): ProduceRecord => {
     const record: ProduceRecord = { value: null };
     if (separator === undefined) {
@@ -92,7 +95,13 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
     }
     for (let i = 0; i < records.length; i += MAX_RECORDS_PER_REQUEST) {
       const chunk = records.slice(i, i + MAX_RECORDS_PER_REQUEST);
-      await client.produce(topic!, chunk);
+      const offsets = await client.produce(topic!, chunk);
+      for (const { partition, offset } of offsets) {
+        lastOffsets.set(
+          partition,
+          Math.max(offset, lastOffsets.get(partition) ?? -1),
+        );
+      }
       produced += chunk.length;
       await progress.update(produced);
     }
@@ -115,6 +124,10 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
     reader.releaseLock();
   }
   await progress.finish(produced, topic!);
+  if (lastOffsets.size === 0) return;
+  for (const warning of await gatewayWarnings(client, topic!, lastOffsets)) {
+    await io.stderr(warning + "\n");
+  }
 }
 
 /** The progress line (terminals only) and the closing summary. */

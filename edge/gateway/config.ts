@@ -9,6 +9,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { TopicConfig } from "../../runtime/log/types.ts";
+import type { AuthConfig } from "../../runtime/server/auth.ts";
+import { authFromFile, TokensSchema } from "../config.ts";
 import { LimitsSchema } from "../config.ts";
 import type { NodeLimits } from "../limits.ts";
 
@@ -36,6 +38,10 @@ export const GatewayFileSchema = z.strictObject({
   syncedRetentionMs: z.number().int().min(-1).optional(),
   /** Local segment size; budgets and retention delete whole segments. */
   segmentBytes: z.number().int().positive().optional(),
+  /** Tokens of the gateway's own API, as in the broker's config; none = open. */
+  tokens: TokensSchema.optional(),
+  /** Serve /metrics without a token even when tokens are configured. */
+  metricsOpen: z.boolean().optional(),
   /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
   limits: LimitsSchema.optional(),
   mqtt: z.strictObject({
@@ -44,6 +50,8 @@ export const GatewayFileSchema = z.strictObject({
       filter: z.string().min(1),
       topic: z.string().min(1),
     })),
+    /** Longest wait between two connection attempts; default 30 000 ms. */
+    reconnectMaxMs: z.number().int().min(10).max(3_600_000).optional(),
   }).optional(),
 });
 
@@ -68,7 +76,16 @@ export interface GatewayConfig {
   segmentBytes?: number;
   /** Over the defaults of `edge/limits.ts`. */
   limits?: Partial<NodeLimits>;
-  mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
+  mqtt:
+    | {
+      url: string;
+      subscriptions: MqttSubscription[];
+      /** Longest wait between two connection attempts; default 30 s. */
+      reconnectMaxMs?: number | undefined;
+    }
+    | undefined;
+  /** Tokens of the local API; absent = open. */
+  auth?: AuthConfig;
 }
 
 /** The gateway's `--help` text. */
@@ -85,7 +102,8 @@ export const GATEWAY_USAGE =
   --data DIR      data directory (default ./gateway-data)
   --config FILE   JSON config: the above plus per-topic disk budgets
                   (topics.NAME.diskBudgetBytes, whenFull reject|dropOldest),
-                  syncedRetentionMs, segmentBytes, limits and mqtt ingest
+                  syncedRetentionMs, segmentBytes, limits, mqtt ingest,
+                  and tokens and metricsOpen for the local API
   --help          this text`;
 
 function dropUndefined<T extends object>(value: T): Partial<NodeLimits> {
@@ -149,6 +167,7 @@ export async function loadGatewayConfig(
     if (t.whenFull !== undefined) config.whenFull = t.whenFull;
     topics[name] = config;
   }
+  const auth = authFromFile(file.tokens, file.metricsOpen);
   return {
     upstream,
     token: values.token ?? file.token,
@@ -168,5 +187,6 @@ export async function loadGatewayConfig(
       ? {}
       : { limits: dropUndefined(file.limits) }),
     mqtt: file.mqtt,
+    ...(auth === undefined ? {} : { auth }),
   };
 }

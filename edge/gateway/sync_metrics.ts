@@ -6,7 +6,10 @@
  * @module
  */
 
-import type { Metrics } from "../../runtime/server/metrics.ts";
+import {
+  escapeLabel as label,
+  type Metrics,
+} from "../../runtime/server/metrics.ts";
 import type {
   ReplicatorStatus,
   StreamStatus,
@@ -54,13 +57,6 @@ export function countingUpstream(
       }
     },
   };
-}
-
-function label(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(
-    /\n/g,
-    "\\n",
-  );
 }
 
 interface Series {

@@ -173,7 +173,10 @@ export class TestBroker {
   /** The ids of the group's members now. */
   memberIds(group: string): string[] {
     return this.groups.listGroups().some((g) => g.group === group)
-      ? this.groups.describeGroup(group).members.map((m) => m.memberId)
+      // Asked without a caller, the coordinator shows every member's id.
+      ? this.groups.describeGroup(group).members.flatMap((m) =>
+        m.memberId === undefined ? [] : [m.memberId]
+      )
       : [];
   }
 

@@ -121,7 +121,12 @@ export type { StreamPushOutcome } from "../sync/stream_registry.ts";
  * also has `fenced` and `lagBytes`, which PROTOCOL.md does not promise, so
  * they are left out.
  */
-export type SyncPartitionStatus = Omit<StreamStatus, "fenced" | "lagBytes">;
+export type SyncPartitionStatus =
+  & Omit<StreamStatus, "fenced" | "lagBytes" | "lastErrorCode">
+  & {
+    /** The code of `lastError` (TOPIC_NOT_FOUND, UNREACHABLE, …); newer gateways. */
+    lastErrorCode?: string | null;
+  };
 
 /** `GET /v1/sync/status` on a gateway. */
 export interface SyncStatus {

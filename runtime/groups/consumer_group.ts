@@ -38,6 +38,8 @@ type Partitions = Map<string, number[]>;
 
 interface Member {
   readonly memberId: string;
+  /** The caller that joined it (GroupCaller.id); undefined on an open node. */
+  readonly principal: string | undefined;
   epoch: number;
   topics: string[];
   sessionTimeoutMs: number;
@@ -82,6 +84,7 @@ export class ConsumerGroup {
     for (const stored of snapshot.members) {
       group.#members.set(stored.memberId, {
         memberId: stored.memberId,
+        principal: stored.principal,
         epoch: stored.epoch,
         topics: [...stored.topics],
         sessionTimeoutMs: stored.sessionTimeoutMs,
@@ -103,6 +106,7 @@ export class ConsumerGroup {
   snapshot(): GroupSnapshot {
     const members: StoredMember[] = [...this.#members.values()].map((m) => ({
       memberId: m.memberId,
+      ...(m.principal === undefined ? {} : { principal: m.principal }),
       epoch: m.epoch,
       topics: [...m.topics],
       sessionTimeoutMs: m.sessionTimeoutMs,
@@ -127,10 +131,18 @@ export class ConsumerGroup {
     return this.#members.has(memberId);
   }
 
-  /** Adds a member at epoch 1 with whatever of its target is free. */
-  join(memberId: string, heartbeat: MemberHeartbeat): MemberAnswer {
+  /**
+   * Adds a member at epoch 1 with whatever of its target is free, bound to
+   * `principal`.
+   */
+  join(
+    memberId: string,
+    heartbeat: MemberHeartbeat,
+    principal?: string,
+  ): MemberAnswer {
     const member: Member = {
       memberId,
+      principal,
       epoch: 1,
       topics: heartbeat.topics,
       sessionTimeoutMs: heartbeat.sessionTimeoutMs,
@@ -216,10 +228,17 @@ export class ConsumerGroup {
     return "Stable";
   }
 
-  /** Members in join order. */
-  describeMembers(): GroupMemberDescription[] {
+  /** The caller a member is bound to; UNKNOWN_MEMBER if absent. */
+  principalOf(memberId: string): string | undefined {
+    return this.#member(memberId).principal;
+  }
+
+  /** Members in join order; ids only where `visible` says so. */
+  describeMembers(
+    visible: (memberId: string) => boolean = () => true,
+  ): GroupMemberDescription[] {
     return [...this.#members.values()].map((member) => ({
-      memberId: member.memberId,
+      ...(visible(member.memberId) ? { memberId: member.memberId } : {}),
       memberEpoch: member.epoch,
       topics: [...member.topics],
       assignment: toTopicPartitions(member.assignment),

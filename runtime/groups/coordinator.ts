@@ -15,6 +15,7 @@ import { OffsetStore } from "./offset_store.ts";
 import type {
   CommitRequest,
   CommittedOffset,
+  GroupCaller,
   GroupCoordinatorOptions,
   GroupDescription,
   GroupSummary,
@@ -44,7 +45,11 @@ export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
  *   member stays in the group, keeps its partitions until it rejoins or
  *   expires, and the request changes nothing;
  * - an id the group does not know (never joined, left or expired) is
- *   UNKNOWN_MEMBER (404); the client joins again without an id.
+ *   UNKNOWN_MEMBER (404); the client joins again without an id;
+ * - a member is bound to the caller that joined it: a heartbeat, leave or
+ *   commit for it from another caller (not an admin) is FORBIDDEN (403)
+ *   and changes nothing, so knowing a member id is not enough to evict it
+ *   or commit in its name.
  *
  * Handover is cooperative: a partition that moves is given to its new owner
  * only after the old owner acknowledged the answer that took it away, left
@@ -154,9 +159,10 @@ export class GroupCoordinator {
   async heartbeat(
     group: string,
     request: HeartbeatRequest,
+    caller?: GroupCaller,
   ): Promise<HeartbeatResponse> {
     await Promise.resolve();
-    const response = this.#heartbeat(group, request);
+    const response = this.#heartbeat(group, request, caller);
     await this.#save(group);
     return response;
   }
@@ -171,7 +177,11 @@ export class GroupCoordinator {
    * STALE_MEMBER_EPOCH, TOPIC_NOT_FOUND, PARTITION_NOT_FOUND; nothing is
    * stored unless every offset is valid.
    */
-  async commit(group: string, request: CommitRequest): Promise<void> {
+  async commit(
+    group: string,
+    request: CommitRequest,
+    caller?: GroupCaller,
+  ): Promise<void> {
     validateGroup(group);
     const { memberId, memberEpoch, offsets } = request;
     validateMemberId(memberId);
@@ -188,6 +198,7 @@ export class GroupCoordinator {
         `Cannot commit for member ${memberId}: not in group '${group}'`,
       );
     }
+    checkCaller(members, memberId, caller);
     const current = members.epochOf(memberId);
     if (memberEpoch !== current) {
       throw new EdgelogError(
@@ -232,25 +243,38 @@ export class GroupCoordinator {
     });
   }
 
-  /** Members, assignments and per-partition lag; NOT_FOUND if unknown. */
-  describeGroup(group: string): GroupDescription {
+  /** The topics a group's members subscribe to or it committed offsets of. */
+  topicsOf(group: string): string[] {
+    this.expireMembers();
+    const topics = new Set(this.#groups.get(group)?.subscribedTopics());
+    for (const entry of this.#offsets.list(group)) topics.add(entry.topic);
+    return [...topics].sort();
+  }
+
+  /**
+   * Members, assignments and per-partition lag; NOT_FOUND if unknown. With
+   * a `caller`, member ids show only for its own members (all for admins).
+   */
+  describeGroup(group: string, caller?: GroupCaller): GroupDescription {
     this.expireMembers();
     const members = this.#groups.get(group);
     if (members === undefined && !this.#offsets.has(group)) {
       throw new EdgelogError("NOT_FOUND", `Group '${group}' does not exist`);
     }
-    const topics = new Set(members?.subscribedTopics());
-    for (const entry of this.#offsets.list(group)) topics.add(entry.topic);
+    const visible = (memberId: string) =>
+      caller === undefined || caller.admin ||
+      members?.principalOf(memberId) === caller.id;
     const partitions: PartitionLag[] = [];
-    for (const topic of [...topics].sort()) {
+    for (const topic of this.topicsOf(group)) {
       const count = this.#partitionCount(topic) ?? 0;
       for (let partition = 0; partition < count; partition++) {
         const offset = this.#offsets.get(group, topic, partition) ?? null;
         const highWatermark = this.#highWatermark(topic, partition);
+        const owner = members?.ownerOf(topic, partition) ?? null;
         partitions.push({
           topic,
           partition,
-          memberId: members?.ownerOf(topic, partition) ?? null,
+          ...(owner === null || visible(owner) ? { memberId: owner } : {}),
           offset,
           highWatermark,
           lag: offset === null ? null : Math.max(0, highWatermark - offset),
@@ -260,7 +284,7 @@ export class GroupCoordinator {
     return {
       group,
       state: members?.state() ?? "Empty",
-      members: members?.describeMembers() ?? [],
+      members: members?.describeMembers(visible) ?? [],
       partitions,
     };
   }
@@ -281,7 +305,11 @@ export class GroupCoordinator {
     return this.#memberships.save(group, this.#groups.get(group)?.snapshot());
   }
 
-  #heartbeat(group: string, request: HeartbeatRequest): HeartbeatResponse {
+  #heartbeat(
+    group: string,
+    request: HeartbeatRequest,
+    caller: GroupCaller | undefined,
+  ): HeartbeatResponse {
     validateGroup(group);
     const { memberId, memberEpoch } = request;
     const topics = validateTopics(request.topics);
@@ -322,7 +350,7 @@ export class GroupCoordinator {
         this.#random,
         (candidate) => members.has(candidate),
       );
-      return this.#respond(id, members.join(id, heartbeat));
+      return this.#respond(id, members.join(id, heartbeat, caller?.id));
     }
     validateMemberId(memberId);
     const members = this.#groups.get(group);
@@ -332,6 +360,7 @@ export class GroupCoordinator {
         `Member ${memberId} is not in group '${group}'; join again without a memberId`,
       );
     }
+    checkCaller(members, memberId, caller);
     if (memberEpoch === -1) {
       members.leave(memberId);
       if (members.size === 0) this.#groups.delete(group);
@@ -372,6 +401,21 @@ export class GroupCoordinator {
         `Cannot commit to partition ${partition} of '${topic}': it has ${count}`,
       );
     }
+  }
+}
+
+/** FORBIDDEN unless `caller` joined `memberId` or is an admin. */
+function checkCaller(
+  members: ConsumerGroup,
+  memberId: string,
+  caller: GroupCaller | undefined,
+): void {
+  if (caller === undefined || caller.admin) return;
+  if (members.principalOf(memberId) !== caller.id) {
+    throw new EdgelogError(
+      "FORBIDDEN",
+      `Member ${memberId} was joined with another token; only that token or an admin may act for it`,
+    );
   }
 }
 

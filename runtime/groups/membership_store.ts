@@ -23,6 +23,8 @@ export type StoredPartitions = [topic: string, partitions: number[]][];
 /** One member as stored. */
 export interface StoredMember {
   memberId: string;
+  /** The caller that joined it (its token's id); absent on an open node. */
+  principal?: string;
   epoch: number;
   topics: string[];
   sessionTimeoutMs: number;

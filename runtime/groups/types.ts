@@ -33,6 +33,16 @@ export interface GroupCoordinatorOptions {
   maxGroupMembers?: number;
 }
 
+/**
+ * Who sends a group request: `id` names the principal (a token), never the
+ * token itself. A member is bound to the caller that joined it; only that
+ * caller or an admin may heartbeat, leave or commit for it, or see its id.
+ */
+export interface GroupCaller {
+  id: string;
+  admin: boolean;
+}
+
 /** Partitions of one topic, ascending. */
 export interface TopicPartitions {
   topic: string;
@@ -102,7 +112,8 @@ export interface GroupSummary {
 
 /** A member as `GET /v1/groups/{group}` shows it. */
 export interface GroupMemberDescription {
-  memberId: string;
+  /** Shown only to the member's own caller and to admins. */
+  memberId?: string;
   memberEpoch: number;
   topics: string[];
   /** The assignment of the member's latest answer. */
@@ -115,8 +126,11 @@ export interface GroupMemberDescription {
 export interface PartitionLag {
   topic: string;
   partition: number;
-  /** The member whose latest answer holds the partition, if any. */
-  memberId: string | null;
+  /**
+   * The member whose latest answer holds the partition, if any; absent when
+   * it is another caller's member.
+   */
+  memberId?: string | null;
   /** The committed offset, or null when nothing was committed. */
   offset: number | null;
   highWatermark: number;

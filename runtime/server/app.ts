@@ -15,14 +15,20 @@ import type { Clock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
-import { type AuthConfig, authMiddleware } from "./auth.ts";
+import {
+  type AuthConfig,
+  authEnabled,
+  authMiddleware,
+  authorize,
+} from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
 import { DEFAULT_HOLD_LIMITS, type HoldLimits, Slots } from "./limits.ts";
-import type {
-  MirrorView,
-  ServerApp,
-  ServerContext,
-  ServerEnv,
+import {
+  errorResponses,
+  type MirrorView,
+  type ServerApp,
+  type ServerContext,
+  type ServerEnv,
 } from "./context.ts";
 import {
   onError,
@@ -81,6 +87,11 @@ export interface CreateAppOptions {
   corsOrigins?: readonly string[];
   /** The node's Kafka mirror: topic descriptions show its state. */
   mirror?: MirrorView;
+  /**
+   * More fields for the /healthz answer (the gateway's MQTT state); its
+   * `status` stays "ok": the node is up even when a part of it waits.
+   */
+  health?: () => Record<string, unknown>;
 }
 
 /** Headers a cross-origin page sends and reads. */
@@ -162,7 +173,9 @@ const healthz = createRoute({
     200: {
       description: "The node is up",
       content: {
-        "application/json": { schema: z.object({ status: z.literal("ok") }) },
+        "application/json": {
+          schema: z.looseObject({ status: z.literal("ok") }),
+        },
       },
     },
   },
@@ -173,11 +186,14 @@ const metricsRoute = createRoute({
   path: "/metrics",
   tags: ["machine"],
   summary: "Prometheus metrics",
+  description: "With tokens configured, needs a token with the metrics or " +
+    "admin right, unless the config sets metricsOpen.",
   responses: {
     200: {
       description: "Prometheus text format 0.0.4",
       content: { "text/plain": { schema: z.string() } },
     },
+    ...errorResponses(),
   },
 });
 
@@ -234,8 +250,18 @@ export function createApp(options: CreateAppOptions): ServerApp {
   if (corsOrigins.length > 0) app.use("/v1/*", corsFor(corsOrigins));
   app.use("/v1/*", authMiddleware(options.auth));
   app.use("/v1/*", bodyLimit(ctx.maxBodyBytes));
+  if (authEnabled(options.auth) && options.auth?.metricsOpen !== true) {
+    app.use("/metrics", authMiddleware(options.auth));
+    app.use("/metrics", async (c, next) => {
+      authorize(c, { kind: "metrics" });
+      await next();
+    });
+  }
 
-  app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(
+    healthz,
+    (c) => c.json({ ...options.health?.(), status: "ok" as const }, 200),
+  );
   app.openapi(metricsRoute, (c) =>
     c.text(
       metrics.render({ log: ctx.log, groups: ctx.groups }),

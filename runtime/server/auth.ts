@@ -18,8 +18,13 @@ export interface TokenRights {
   produce?: readonly string[];
   /** Topics this token may read, and consume with groups. */
   consume?: readonly string[];
-  /** Binds the token to one device: it may sync only this node's streams. */
+  /**
+   * Binds the token to one device: it may register, push and list only this
+   * node's sync streams. Only such a token or an admin may sync a stream.
+   */
   nodeId?: string;
+  /** May scrape `/metrics`. */
+  metrics?: true;
 }
 
 /** One configured token. */
@@ -31,24 +36,37 @@ export interface TokenConfig {
 /** The auth settings of a server; no tokens = open. */
 export interface AuthConfig {
   tokens: readonly TokenConfig[];
+  /** Serve `/metrics` to anyone even with tokens configured. */
+  metricsOpen?: boolean;
 }
 
 /** The caller of a request: its rights, or `"open"` when auth is off. */
 export type Principal = TokenRights | "open";
+
+/**
+ * Who sent a request, for what it owns (group members): the configured
+ * token's position, never the token itself; `"open"` when auth is off.
+ */
+export type PrincipalId = string;
 
 /** A right a route needs. */
 export type Access =
   | { kind: "admin" }
   | { kind: "produce"; topic: string }
   | { kind: "consume"; topic: string }
-  /** Registering or pushing a sync stream of `nodeId` into `topic`. */
+  /** Seeing a topic's metadata: produce or consume right on it. */
+  | { kind: "describe"; topic: string }
+  /** Using consumer groups at all: a consume right on some topic. */
+  | { kind: "groups" }
+  /** Registering, pushing or listing the sync streams of `nodeId`. */
   | { kind: "sync"; nodeId: string; topic?: string }
-  /** Any valid token: listing topics and groups. */
-  | { kind: "read" };
+  /** Scraping `/metrics`. */
+  | { kind: "metrics" };
 
 /** Context variables set by the auth middleware. */
 export interface AuthVariables {
   principal: Principal;
+  principalId: PrincipalId;
 }
 
 /** Whether `config` turns auth on. */
@@ -64,7 +82,15 @@ export function authenticate(
   config: AuthConfig | undefined,
   authorization: string | undefined,
 ): Principal {
-  if (!authEnabled(config)) return "open";
+  return identify(config, authorization).principal;
+}
+
+/** {@linkcode authenticate}, with the id of the caller for what it owns. */
+export function identify(
+  config: AuthConfig | undefined,
+  authorization: string | undefined,
+): { principal: Principal; id: PrincipalId } {
+  if (!authEnabled(config)) return { principal: "open", id: "open" };
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!match) {
     throw new EdgelogError(
@@ -73,9 +99,10 @@ export function authenticate(
     );
   }
   const presented = match[1] ?? "";
-  const found = config?.tokens.find((t) => sameToken(t.token, presented));
+  const index = config?.tokens.findIndex((t) => sameToken(t.token, presented));
+  const found = index === undefined ? undefined : config?.tokens[index];
   if (!found) throw new EdgelogError("UNAUTHORIZED", "Unknown token");
-  return found.rights;
+  return { principal: found.rights, id: `token#${index}` };
 }
 
 /** Compares tokens in time independent of where they first differ. */
@@ -97,30 +124,42 @@ export function allows(principal: Principal, access: Access): boolean {
   switch (access.kind) {
     case "admin":
       return false;
-    case "read":
-      return true;
     case "produce":
       return covers(principal.produce, access.topic);
     case "consume":
       return covers(principal.consume, access.topic);
+    case "describe":
+      return covers(principal.produce, access.topic) ||
+        covers(principal.consume, access.topic);
+    case "groups":
+      return (principal.consume?.length ?? 0) > 0;
     case "sync":
-      if (principal.nodeId !== undefined) {
-        if (principal.nodeId !== access.nodeId) return false;
-        // A node-bound token without a produce list may sync any topic.
-        return principal.produce === undefined || access.topic === undefined ||
-          covers(principal.produce, access.topic);
-      }
-      return access.topic !== undefined &&
+      // A stream is a device's: a token bound to no node, whatever it may
+      // produce, could otherwise fence the device and push in its name.
+      if (principal.nodeId !== access.nodeId) return false;
+      // A node-bound token without a produce list may sync any topic.
+      return principal.produce === undefined || access.topic === undefined ||
         covers(principal.produce, access.topic);
+    case "metrics":
+      return principal.metrics === true;
   }
+}
+
+/** Whether `principal` is an admin (or auth is off): it sees everything. */
+export function isAdmin(principal: Principal): boolean {
+  return principal === "open" || principal.admin === true;
 }
 
 function describe(access: Access): string {
   switch (access.kind) {
     case "admin":
       return "admin rights";
-    case "read":
-      return "a valid token";
+    case "describe":
+      return `a right to produce to or consume '${access.topic}'`;
+    case "groups":
+      return "a right to consume some topic";
+    case "metrics":
+      return "the metrics right";
     case "produce":
       return `the right to produce to '${access.topic}'`;
     case "consume":
@@ -136,7 +175,9 @@ export function authMiddleware(
   config: AuthConfig | undefined,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    c.set("principal", authenticate(config, c.req.header("authorization")));
+    const { principal, id } = identify(config, c.req.header("authorization"));
+    c.set("principal", principal);
+    c.set("principalId", id);
     await next();
   };
 }
@@ -146,14 +187,25 @@ export function authMiddleware(
  * through `extraRoutes` (sync) call it with `{ kind: "sync", nodeId }`.
  */
 export function authorize(c: Context, access: Access): void {
-  const principal = c.get("principal") as Principal | undefined;
-  if (principal === undefined) {
-    throw new Error("authorize() needs the auth middleware on this route");
-  }
-  if (!allows(principal, access)) {
+  if (!allows(principalOf(c), access)) {
     throw new EdgelogError(
       "FORBIDDEN",
       `This token lacks ${describe(access)}`,
     );
   }
+}
+
+/** The caller of `c`, as the auth middleware found it. */
+export function principalOf(c: Context): Principal {
+  const principal = c.get("principal") as Principal | undefined;
+  if (principal === undefined) {
+    throw new Error("auth needs the auth middleware on this route");
+  }
+  return principal;
+}
+
+/** The id of the caller of `c` (see {@linkcode PrincipalId}). */
+export function principalIdOf(c: Context): PrincipalId {
+  principalOf(c);
+  return c.get("principalId") as PrincipalId;
 }

@@ -8,6 +8,7 @@ const tokens = [
   { token: "admin-token", rights: { admin: true as const } },
   { token: "writer", rights: { produce: ["t"], consume: ["*"] } },
   { token: "device-7", rights: { nodeId: "dev-7" } },
+  { token: "scraper", rights: { metrics: true as const } },
 ];
 
 Deno.test("auth: open without tokens; 401 for missing or unknown tokens", () => {
@@ -32,7 +33,12 @@ Deno.test("auth: rights by topic, admin, and node-bound sync tokens", () => {
   assert.equal(allows(writer, { kind: "produce", topic: "u" }), false);
   assert.equal(allows(writer, { kind: "consume", topic: "u" }), true);
   assert.equal(allows(writer, { kind: "admin" }), false);
-  assert.equal(allows(writer, { kind: "sync", nodeId: "x", topic: "t" }), true);
+  // A produce token bound to no node must not take over a device's stream.
+  assert.equal(
+    allows(writer, { kind: "sync", nodeId: "x", topic: "t" }),
+    false,
+  );
+  assert.equal(allows(writer, { kind: "sync", nodeId: "x" }), false);
   assert.equal(
     allows(device, { kind: "sync", nodeId: "dev-7", topic: "t" }),
     true,
@@ -51,6 +57,43 @@ Deno.test("auth: rights by topic, admin, and node-bound sync tokens", () => {
     false,
   );
   assert.equal(allows("open", { kind: "admin" }), true);
+});
+
+Deno.test("auth: metrics and metadata rights", () => {
+  const writer = tokens[1]!.rights;
+  const scraper = tokens[3]!.rights;
+  assert.equal(allows(writer, { kind: "metrics" }), false);
+  assert.equal(allows(scraper, { kind: "metrics" }), true);
+  assert.equal(allows(scraper, { kind: "describe", topic: "t" }), false);
+  assert.equal(allows(writer, { kind: "describe", topic: "t" }), true);
+  assert.equal(allows({ produce: ["t"] }, { kind: "groups" }), false);
+  assert.equal(allows({ consume: ["t"] }, { kind: "groups" }), true);
+  assert.equal(allows({}, { kind: "describe", topic: "t" }), false);
+});
+
+Deno.test("auth over HTTP: /metrics needs the metrics right unless opened", async () => {
+  const s = await testServer({ auth: { tokens } });
+  const opened = await testServer({ auth: { tokens, metricsOpen: true } });
+  try {
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    assert.equal((await send(s.app, "GET", "/metrics")).status, 401);
+    const refused = await send(s.app, "GET", "/metrics", undefined, {
+      ...bearer("writer"),
+    });
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error.code, "FORBIDDEN");
+    for (const token of ["scraper", "admin-token"]) {
+      const res = await send(s.app, "GET", "/metrics", undefined, {
+        ...bearer(token),
+      });
+      assert.equal(res.status, 200, token);
+      await res.body?.cancel();
+    }
+    assert.equal((await send(opened.app, "GET", "/metrics")).status, 200);
+  } finally {
+    await s.close();
+    await opened.close();
+  }
 });
 
 Deno.test("auth over HTTP: 401, 403, allowed; machine endpoints stay open", async () => {
@@ -111,9 +154,7 @@ Deno.test("auth over HTTP: 401, 403, allowed; machine endpoints stay open", asyn
     assert.equal(res.status, 403);
     assert.equal(s.log.partition("u", 0).highWatermark, 0);
 
-    for (
-      const path of ["/healthz", "/metrics", "/openapi.json", "/docs", "/"]
-    ) {
+    for (const path of ["/healthz", "/openapi.json", "/docs", "/"]) {
       assert.equal((await send(s.app, "GET", path)).status, 200, path);
     }
   } finally {

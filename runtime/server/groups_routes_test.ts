@@ -116,3 +116,129 @@ Deno.test("groups: unknown group is 404, bad bodies are 400", async () => {
     await s.close();
   }
 });
+
+const TOKENS = [
+  { token: "admin", rights: { admin: true as const } },
+  { token: "owner", rights: { consume: ["t"] } },
+  { token: "other", rights: { consume: ["t"] } },
+  { token: "nothing", rights: {} },
+  { token: "secret-reader", rights: { consume: ["secret"] } },
+];
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+Deno.test("groups (issue 9, finding 7): only the token that joined a member may heartbeat, leave or commit for it", async () => {
+  const s = await testServer({ auth: { tokens: TOKENS } });
+  try {
+    await s.log.createTopic("t");
+    const joined = await (await send(s.app, "POST", "/v1/groups/g/heartbeat", {
+      topics: ["t"],
+    }, as("owner"))).json();
+    const member = {
+      memberId: joined.memberId,
+      memberEpoch: joined.memberEpoch,
+    };
+    const before = s.groups.describeGroup("g");
+
+    for (const token of ["other", "nothing"]) {
+      const evict = await send(s.app, "POST", "/v1/groups/g/heartbeat", {
+        memberId: member.memberId,
+        memberEpoch: -1,
+        topics: [],
+      }, as(token));
+      assert.equal(evict.status, 403, token);
+      const commit = await send(s.app, "POST", "/v1/groups/g/offsets", {
+        ...member,
+        offsets: [{ topic: "t", partition: 0, offset: 0 }],
+      }, as(token));
+      assert.equal(commit.status, 403, token);
+    }
+    assert.deepEqual(s.groups.describeGroup("g"), before);
+    assert.deepEqual(s.groups.committed("g"), []);
+
+    // The owner, and an admin, still may.
+    let res = await send(s.app, "POST", "/v1/groups/g/offsets", {
+      ...member,
+      offsets: [{ topic: "t", partition: 0, offset: 0 }],
+    }, as("owner"));
+    assert.equal(res.status, 200);
+    res = await send(s.app, "POST", "/v1/groups/g/heartbeat", {
+      memberId: member.memberId,
+      memberEpoch: -1,
+      topics: ["t"],
+    }, as("admin"));
+    assert.equal(res.status, 200);
+    assert.equal(s.groups.describeGroup("g").members.length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("groups (issue 9, findings 7 and 11): member ids only to their token; offsets and lag only of consumable topics", async () => {
+  const s = await testServer({ auth: { tokens: TOKENS } });
+  try {
+    await s.log.createTopic("t");
+    await s.log.createTopic("secret");
+    await s.log.produce("secret", [{ value: null }, { value: null }]);
+    const own = await (await send(s.app, "POST", "/v1/groups/g/heartbeat", {
+      topics: ["t"],
+    }, as("owner"))).json();
+    const spy = await (await send(s.app, "POST", "/v1/groups/g/heartbeat", {
+      topics: ["secret"],
+    }, as("secret-reader"))).json();
+    await send(s.app, "POST", "/v1/groups/g/offsets", {
+      memberId: spy.memberId,
+      memberEpoch: spy.memberEpoch,
+      offsets: [{ topic: "secret", partition: 0, offset: 1 }],
+    }, as("secret-reader"));
+
+    const seen = await (await send(
+      s.app,
+      "GET",
+      "/v1/groups/g",
+      undefined,
+      as("owner"),
+    )).json();
+    const ids = seen.members.map((m: { memberId?: string }) => m.memberId);
+    assert.deepEqual(ids.sort(), [own.memberId, undefined].sort());
+    assert.ok(!JSON.stringify(seen).includes(spy.memberId));
+    assert.ok(!JSON.stringify(seen).includes("secret"));
+    const all = await (await send(
+      s.app,
+      "GET",
+      "/v1/groups/g",
+      undefined,
+      as("admin"),
+    )).json();
+    assert.ok(JSON.stringify(all).includes(spy.memberId));
+
+    const offsets = await (await send(
+      s.app,
+      "GET",
+      "/v1/groups/g/offsets",
+      undefined,
+      as("owner"),
+    )).json();
+    assert.deepEqual(offsets, { offsets: [] });
+    for (
+      const path of [
+        "/v1/groups/g/offsets?topic=secret",
+        "/v1/groups/g/offsets",
+        "/v1/groups/g",
+        "/v1/groups",
+      ]
+    ) {
+      const res = await send(s.app, "GET", path, undefined, as("nothing"));
+      assert.equal(res.status, 403, path);
+    }
+    const res = await send(
+      s.app,
+      "GET",
+      "/v1/groups/g/offsets?topic=secret",
+      undefined,
+      as("owner"),
+    );
+    assert.equal(res.status, 403);
+  } finally {
+    await s.close();
+  }
+});

@@ -39,7 +39,8 @@ export const LATENCY_BUCKETS: readonly number[] = [
   30,
 ];
 
-function escapeLabel(value: string): string {
+/** A Prometheus label value, escaped for the text format. */
+export function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(
     /\n/g,
     "\\n",

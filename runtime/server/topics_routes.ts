@@ -5,7 +5,7 @@
  */
 
 import { createRoute } from "@hono/zod-openapi";
-import { authorize } from "./auth.ts";
+import { allows, authorize, principalOf } from "./auth.ts";
 import {
   errorResponses,
   type ServerApp,
@@ -23,10 +23,10 @@ const listTopics = createRoute({
   method: "get",
   path: "/v1/topics",
   tags: ["topics"],
-  summary: "List topics",
+  summary: "List the topics this token may produce to or consume",
   responses: {
     200: {
-      description: "Every topic",
+      description: "Every topic the token may see (every topic for admin)",
       content: { "application/json": { schema: TopicListSchema } },
     },
     ...errorResponses(),
@@ -57,7 +57,8 @@ const describeTopic = createRoute({
   method: "get",
   path: "/v1/topics/{topic}",
   tags: ["topics"],
-  summary: "Describe a topic with its partitions' offsets",
+  summary:
+    "Describe a topic with its partitions' offsets (produce or consume right)",
   request: { params: TopicParams },
   responses: {
     200: {
@@ -82,8 +83,11 @@ export function registerTopicRoutes(app: ServerApp, ctx: ServerContext): void {
   const { log } = ctx;
 
   app.openapi(listTopics, (c) => {
-    authorize(c, { kind: "read" });
-    return c.json({ topics: log.listTopics() }, 200);
+    const principal = principalOf(c);
+    const topics = log.listTopics().filter((t) =>
+      allows(principal, { kind: "describe", topic: t.name })
+    );
+    return c.json({ topics }, 200);
   });
 
   app.openapi(createTopic, async (c) => {
@@ -94,8 +98,8 @@ export function registerTopicRoutes(app: ServerApp, ctx: ServerContext): void {
   });
 
   app.openapi(describeTopic, (c) => {
-    authorize(c, { kind: "read" });
     const { topic } = c.req.valid("param");
+    authorize(c, { kind: "describe", topic });
     const config = log.topicConfig(topic);
     return c.json({
       name: topic,

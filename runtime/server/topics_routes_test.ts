@@ -133,3 +133,40 @@ Deno.test("topics: a node with a Kafka mirror describes each mirrored partition'
     await s.close();
   }
 });
+
+Deno.test("topics (issue 9, finding 11): lists and descriptions only of topics the token may produce or consume", async () => {
+  const s = await testServer({
+    auth: {
+      tokens: [
+        { token: "admin", rights: { admin: true } },
+        { token: "writer", rights: { produce: ["a"] } },
+        { token: "reader", rights: { consume: ["b"] } },
+        { token: "nothing", rights: {} },
+      ],
+    },
+  });
+  try {
+    for (const name of ["a", "b", "secret"]) await s.log.createTopic(name);
+    const names = async (token: string) =>
+      (await (await send(s.app, "GET", "/v1/topics", undefined, {
+        authorization: `Bearer ${token}`,
+      })).json()).topics.map((t: { name: string }) => t.name);
+    assert.deepEqual(await names("admin"), ["a", "b", "secret"]);
+    assert.deepEqual(await names("writer"), ["a"]);
+    assert.deepEqual(await names("reader"), ["b"]);
+    assert.deepEqual(await names("nothing"), []);
+    const describe = (token: string, topic: string) =>
+      send(s.app, "GET", `/v1/topics/${topic}`, undefined, {
+        authorization: `Bearer ${token}`,
+      }).then((r) => r.status);
+    assert.equal(await describe("nothing", "secret"), 403);
+    assert.equal(await describe("writer", "secret"), 403);
+    assert.equal(await describe("writer", "a"), 200);
+    assert.equal(await describe("reader", "b"), 200);
+    // No existence oracle: an unknown topic is 403 too without a right.
+    assert.equal(await describe("reader", "missing"), 403);
+    assert.equal(await describe("admin", "missing"), 404);
+  } finally {
+    await s.close();
+  }
+});

@@ -61,6 +61,7 @@ interface StreamState {
   droppedRecords: number;
   lastSuccessMs: number | null;
   lastError: string | null;
+  lastErrorCode: string | null;
   fenced: boolean;
   loaded: Promise<void>;
   /** The stream's progress in meta, see #acked. */
@@ -100,6 +101,15 @@ const MAX_REWINDS = 16;
 
 function streamKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
+}
+
+/**
+ * The code a status shows for a failure: the upstream's error code, or
+ * UNREACHABLE when the request never got an answer.
+ */
+export function syncErrorCode(err: unknown): string {
+  if (err instanceof TypeError) return "UNREACHABLE";
+  return codeOf(err) ?? "INTERNAL";
 }
 
 function codeOf(err: unknown): string | undefined {
@@ -243,6 +253,7 @@ export class Replicator {
         droppedRecords: 0,
         lastSuccessMs: null,
         lastError: null,
+        lastErrorCode: null,
         fenced: false,
         loaded: Promise.resolve(),
         progress: new ProgressWriter(this.#meta, {
@@ -367,6 +378,7 @@ export class Replicator {
         lagRecords: Math.max(0, hw - s.ackedOffset - 1),
         lastSuccessMs: s.lastSuccessMs,
         lastError: s.lastError,
+        lastErrorCode: s.lastErrorCode,
         droppedRecords: s.droppedRecords,
         fenced: s.fenced,
         lagBytes: this.#lagBytes(s, partition),
@@ -542,6 +554,7 @@ export class Replicator {
       codeOf(err) !== "UNAVAILABLE" &&
       !(typeof status === "number" && status >= 500);
     stream.lastError = err instanceof Error ? err.message : String(err);
+    stream.lastErrorCode = syncErrorCode(err);
     this.#emit("error", {
       topic: stream.topic,
       sourcePartition: stream.sourcePartition,
@@ -667,6 +680,7 @@ export class Replicator {
       stream.lastError = failure instanceof Error
         ? failure.message
         : String(failure);
+      stream.lastErrorCode = "FENCED";
       this.#emit("fenced", {
         topic: stream.topic,
         sourcePartition: stream.sourcePartition,
@@ -716,8 +730,15 @@ export class Replicator {
     }
     entry.settled = pushed.then(
       (answer) => {
+        const diverged = this.#pastLog(stream, answer.ackedOffset);
+        if (diverged !== undefined) {
+          entry.failed = true;
+          halt.failure ??= diverged;
+          return;
+        }
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
+        stream.lastErrorCode = null;
         this.#online = true;
         entry.answer = answer;
       },
@@ -726,14 +747,33 @@ export class Replicator {
         const expected = codeOf(err) === "OUT_OF_ORDER_SEQUENCE"
           ? (err as EdgelogError).extra.expectedOffset
           : undefined;
-        if (typeof expected === "number") {
+        const diverged = typeof expected === "number"
+          ? this.#pastLog(stream, expected - 1)
+          : undefined;
+        if (typeof expected === "number" && diverged === undefined) {
           this.#online = true;
           this.#acked(stream, expected - 1);
           halt.rewindTo = expected;
-        } else halt.failure ??= err;
+        } else halt.failure ??= diverged ?? err;
       },
     );
     return entry;
+  }
+
+  /**
+   * STREAM_DIVERGED when the upstream claims to hold `ackedOffset`, past
+   * this log's last offset: only another writer could have pushed it there,
+   * and believing it would mark records the upstream never took as synced,
+   * for retention to delete.
+   */
+  #pastLog(stream: StreamState, ackedOffset: number): EdgelogError | undefined {
+    const end = this.#partition(stream).highWatermark - 1;
+    if (ackedOffset <= end) return undefined;
+    return new EdgelogError(
+      "STREAM_DIVERGED",
+      `The upstream holds ${stream.topic}/${stream.sourcePartition} up to local offset ${ackedOffset}, past this log's last offset ${end}: another writer pushed this stream`,
+      { ackedOffset },
+    );
   }
 
   /**

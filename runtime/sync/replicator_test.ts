@@ -257,6 +257,41 @@ Deno.test("a second replicator of the same stream fences the first", async () =>
   );
 });
 
+Deno.test("an ack or expectedOffset past the local log (someone else pushed the stream) is refused, never recorded", async () => {
+  const diverging: ((up: SyncUpstream) => SyncUpstream["pushBatches"])[] = [
+    (up) => async (id, bytes, options) => ({
+      ...await up.pushBatches(id, bytes, options),
+      ackedOffset: 1_000_000,
+    }),
+    () => () =>
+      Promise.reject(
+        new EdgelogError("OUT_OF_ORDER_SEQUENCE", "gap", {
+          expectedOffset: 1_000_001,
+        }),
+      ),
+  ];
+  for (const diverge of diverging) {
+    const { local, upstream } = await setup();
+    const pushBatches = diverge(upstream);
+    await append(local, 0, records(0, 3));
+    const replicator = new Replicator({
+      log: local,
+      client: { registerStream: upstream.registerStream, pushBatches },
+      nodeId: "d",
+      topics: ["events"],
+    });
+    await assert.rejects(
+      () => replicator.syncOnce(),
+      (err: unknown) =>
+        err instanceof EdgelogError && err.code === "STREAM_DIVERGED",
+    );
+    const [stream] = replicator.status().streams;
+    assert.equal(stream!.ackedOffset, -1);
+    assert.equal(stream!.lastErrorCode, "STREAM_DIVERGED");
+    assert.equal(replicator.retentionFloor("events", 0), 0);
+  }
+});
+
 Deno.test("records dropped before sync are declared as the exact gap", async () => {
   const { central, registry, device, local, upstream, sent } = await setup();
   const replicator = new Replicator({

@@ -115,6 +115,11 @@ export interface StreamStatus {
   lagRecords: number;
   lastSuccessMs: number | null;
   lastError: string | null;
+  /**
+   * The code of `lastError`: the upstream's error code (TOPIC_NOT_FOUND when
+   * the upstream lacks the topic), UNREACHABLE when it did not answer.
+   */
+  lastErrorCode: string | null;
   droppedRecords: number;
   /** Stopped for good because a newer replicator took the stream over. */
   fenced: boolean;

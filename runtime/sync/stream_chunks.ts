@@ -11,6 +11,7 @@
 
 import { EdgelogError } from "../errors.ts";
 import type { StreamInfo } from "./stream_registry.ts";
+import type { DroppedRange } from "./producer_state.ts";
 
 /** Streams per chunk. */
 export const CHUNK_SIZE = 256;
@@ -25,6 +26,8 @@ export interface StreamRow extends Omit<StreamInfo, "lagRecords"> {
   snapshotOffset: number;
   /** The device's local high watermark as it last said, -1 when unknown. */
   sourceHighWatermark: number;
+  /** The latest gaps accepted as dropped; absent when none. */
+  droppedRanges?: DroppedRange[];
 }
 
 /** The chunk that holds `producerId`. */
@@ -50,25 +53,32 @@ type Row = [
   lastCentralOffset: number,
   snapshotOffset: number,
   sourceHighWatermark: number,
+  droppedRanges?: [first: number, last: number][],
 ];
 
 /** The meta value of a chunk holding `streams`. */
 export function encodeChunk(streams: readonly StreamRow[]): unknown {
   return {
-    rows: streams.map((s): Row => [
-      s.producerId,
-      s.nodeId,
-      s.topic,
-      s.sourcePartition,
-      s.producerEpoch,
-      s.partition,
-      s.ackedOffset,
-      s.lastSeenMs,
-      s.droppedRecords,
-      s.lastCentralOffset,
-      s.snapshotOffset,
-      s.sourceHighWatermark,
-    ]),
+    rows: streams.map((s): Row => {
+      const row: Row = [
+        s.producerId,
+        s.nodeId,
+        s.topic,
+        s.sourcePartition,
+        s.producerEpoch,
+        s.partition,
+        s.ackedOffset,
+        s.lastSeenMs,
+        s.droppedRecords,
+        s.lastCentralOffset,
+        s.snapshotOffset,
+        s.sourceHighWatermark,
+      ];
+      if (s.droppedRanges !== undefined && s.droppedRanges.length > 0) {
+        row[12] = s.droppedRanges.map(([first, last]) => [first, last]);
+      }
+      return row;
+    }),
   };
 }
 
@@ -81,13 +91,22 @@ function badChunk(key: string): EdgelogError {
 
 function isRow(row: unknown): row is Row {
   if (
-    !Array.isArray(row) || row.length !== 12 || typeof row[1] !== "string" ||
-    typeof row[2] !== "string" || !Number.isSafeInteger(row[0])
+    !Array.isArray(row) || (row.length !== 12 && row.length !== 13) ||
+    typeof row[1] !== "string" || typeof row[2] !== "string" ||
+    !Number.isSafeInteger(row[0])
   ) return false;
   for (let i = 3; i < 12; i++) {
     if (!Number.isSafeInteger(row[i])) return false;
   }
-  return true;
+  return row.length === 12 || isRanges(row[12]);
+}
+
+function isRanges(value: unknown): boolean {
+  return Array.isArray(value) &&
+    value.every((range) =>
+      Array.isArray(range) && range.length === 2 &&
+      Number.isSafeInteger(range[0]) && Number.isSafeInteger(range[1])
+    );
 }
 
 /** The streams of a chunk's meta value; INTERNAL when it is not one. */
@@ -110,6 +129,7 @@ export function decodeChunk(key: string, value: unknown): StreamRow[] {
       lastCentralOffset: r[9],
       snapshotOffset: r[10],
       sourceHighWatermark: r[11],
+      ...(r[12] === undefined ? {} : { droppedRanges: r[12] }),
     };
   });
 }

@@ -25,7 +25,12 @@ import {
 import { partitionForKey } from "../format/partitioner.ts";
 import type { MetaStore } from "../log/storage.ts";
 import type { AppendResult, TopicConfig, TopicInfo } from "../log/types.ts";
-import { planPush, replayStoredBatch } from "./producer_state.ts";
+import {
+  type DroppedRange,
+  noteDropped,
+  planPush,
+  replayStoredBatch,
+} from "./producer_state.ts";
 import { sequenceForOffset } from "./sequence.ts";
 import {
   CHUNK_PREFIX,
@@ -78,6 +83,11 @@ export interface StreamRegistryOptions {
    * crash replays; registrations and flush write at once.
    */
   snapshotIntervalMs?: number;
+  /**
+   * Largest gap one push may declare dropped (Edgelog-Dropped); default
+   * and ceiling 2^31 - 1, see producer_state.ts.
+   */
+  maxDeclaredDropped?: number;
 }
 
 /** PROTOCOL.md's answer to a registration. */
@@ -200,6 +210,7 @@ export class StreamRegistry {
   #clock: Clock;
   #autoCreate: boolean;
   #snapshotIntervalMs: number;
+  #maxDeclaredDropped: number | undefined;
   #metrics: MetricsSink | undefined;
   /**
    * By producerId, which the registry hands out densely from 1: an array
@@ -233,6 +244,7 @@ export class StreamRegistry {
     this.#clock = options.clock ?? systemClock;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#snapshotIntervalMs = options.snapshotIntervalMs ?? 5000;
+    this.#maxDeclaredDropped = options.maxDeclaredDropped;
     this.#metrics = options.metrics;
     this.#chunks = new ChunkWriter((chunk) => this.#writeChunk(chunk));
   }
@@ -361,6 +373,7 @@ export class StreamRegistry {
           );
           record.ackedOffset = next.ackedOffset;
           record.droppedRecords = next.droppedRecords;
+          record.droppedRanges = [...(next.droppedRanges ?? [])];
           record.lastCentralOffset = batchLastOffset(header);
           record.snapshotOffset = batchLastOffset(header) + 1;
         }
@@ -714,8 +727,22 @@ export class StreamRegistry {
     });
     let plan;
     try {
-      plan = planPush(record.ackedOffset, spans, dropped);
+      plan = planPush(record.ackedOffset, spans, {
+        declaredDropped: dropped,
+        droppedRanges: record.droppedRanges ?? [],
+        ...(this.#maxDeclaredDropped === undefined
+          ? {}
+          : { maxDeclaredDropped: this.#maxDeclaredDropped }),
+      });
     } catch (err) {
+      if (err instanceof EdgelogError && err.code === "STREAM_DIVERGED") {
+        this.#count(
+          "edgelog_sync_diverged_total",
+          "Pushes refused because they hold records the stream declared dropped",
+          { topic: record.topic },
+        );
+        throw err;
+      }
       this.#counters.outOfOrder++;
       this.#count(
         "edgelog_sync_out_of_order_total",
@@ -738,6 +765,14 @@ export class StreamRegistry {
       const toAppend = plan.append.map((i) => batches[i]!);
       const result = await this.#log.partition(record.topic, record.partition)
         .appendBatches(toAppend);
+      if (plan.dropped > 0) {
+        const first = spans[plan.append[0]!]!.firstOffset;
+        record.droppedRanges = noteDropped(
+          record.droppedRanges,
+          first - plan.dropped,
+          first - 1,
+        );
+      }
       record.ackedOffset = plan.ackedOffset;
       record.droppedRecords += plan.dropped;
       this.#count(

@@ -1,7 +1,9 @@
 /**
  * The broker's /v1/sync/* routes over a {@linkcode StreamRegistry}, mounted
- * into the server's app through its `extraRoutes` option. A token bound to a
- * nodeId may register and push only that node's streams.
+ * into the server's app through its `extraRoutes` option. Only an admin or
+ * a token bound to a stream's nodeId may register, push or list it: a token
+ * that may only produce could otherwise fence a device and push in its
+ * name (see docs/security.md).
  *
  * @module
  */
