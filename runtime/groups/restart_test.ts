@@ -166,3 +166,21 @@ Deno.test("a handover in progress at a restart finishes without overlap", async 
     "every partition has exactly one owner",
   );
 });
+
+Deno.test("a reloaded member stays bound to the caller that joined it", async () => {
+  const { groups, clock, meta } = await openCoordinator(TOPICS);
+  const owner = { id: "token-1", admin: false };
+  const other = { id: "token-2", admin: false };
+  const joined = await groups.heartbeat("g", { topics: ["orders"] }, owner);
+  const reopened = await restart(meta, clock);
+  const request = {
+    memberId: joined.memberId,
+    memberEpoch: joined.memberEpoch,
+    topics: ["orders"],
+  };
+  await rejectsWith(reopened.heartbeat("g", request, other), "FORBIDDEN");
+  assert.equal(
+    (await reopened.heartbeat("g", request, owner)).memberId,
+    joined.memberId,
+  );
+});
