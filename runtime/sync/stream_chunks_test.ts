@@ -32,6 +32,16 @@ Deno.test("a chunk round-trips its streams; keys sort in chunk order", () => {
   assert.ok(chunkKey(9) < chunkKey(10));
 });
 
+Deno.test("a chunk keeps a stream's declared-dropped ranges", () => {
+  const dropped: StreamRow = { ...row, droppedRanges: [[4, 9], [20, 20]] };
+  const value = JSON.parse(JSON.stringify(encodeChunk([dropped, row])));
+  assert.deepEqual(decodeChunk("k", value), [dropped, row]);
+  assert.throws(
+    () => decodeChunk("k", { rows: [[...value.rows[0].slice(0, 12), [[1]]]] }),
+    (err) => err instanceof EdgelogError && err.code === "INTERNAL",
+  );
+});
+
 Deno.test("a value that is not a chunk is an INTERNAL error", () => {
   for (const bad of [null, {}, { rows: [[1, "n"]] }, { rows: [["x"]] }]) {
     assert.throws(
