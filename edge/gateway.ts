@@ -273,9 +273,6 @@ if (import.meta.main) {
     console.error(`edgelog gateway: ${err.message}`);
     Deno.exit(2);
   }
-  console.log(
-    `edgelog gateway ${gateway.nodeId} listening on ${gateway.url}, syncing to ${config.upstream}`,
-  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -285,4 +282,8 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  // Announced only once a signal is sure to stop the gateway cleanly.
+  console.log(
+    `edgelog gateway ${gateway.nodeId} listening on ${gateway.url}, syncing to ${config.upstream}`,
+  );
 }

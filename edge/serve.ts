@@ -60,10 +60,6 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
-  const warning = exposureWarning(broker.config);
-  if (warning) console.error(warning);
-  console.log(readyLine(broker));
-
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -74,6 +70,10 @@ async function main(args: string[]): Promise<number> {
       stop(signal);
     });
   }
+  // Announced only once a signal is sure to stop the broker cleanly.
+  const warning = exposureWarning(broker.config);
+  if (warning) console.error(warning);
+  console.log(readyLine(broker));
   const signal = await stopped;
   console.error(`edgelog: ${signal}, shutting down`);
   try {
