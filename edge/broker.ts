@@ -13,7 +13,14 @@ import { Log } from "../runtime/log/mod.ts";
 import { createApp } from "../runtime/server/app.ts";
 import { Metrics } from "../runtime/server/metrics.ts";
 import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
+import { consoleFiles } from "./console_files.ts";
 import { demoRoutes } from "./demo_routes.ts";
+import {
+  describeFsync,
+  EDGELOG_VERSION,
+  freeBytes,
+  syncCounts,
+} from "./node_info.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
 import { FsStorage } from "./storage/mod.ts";
@@ -108,6 +115,15 @@ export async function startBroker(
       maxBodyBytes: config.maxBodyBytes,
       corsOrigins: config.corsOrigins,
       pages: NODE_PAGES,
+      files: consoleFiles(),
+      node: {
+        role: "broker",
+        version: EDGELOG_VERSION,
+        startedMs: Date.now(),
+        fsync: describeFsync(config.fsync),
+        storageFreeBytes: () => freeBytes(config.dataDir),
+        sync: () => syncCounts(streams.list(), Date.now()),
+      },
       signal: shutdown.signal,
       extraRoutes: (app, ctx) => {
         syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);

@@ -23,6 +23,8 @@ import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
 import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
 import { FsStorage } from "./storage/mod.ts";
+import { consoleFiles } from "./console_files.ts";
+import { describeFsync, EDGELOG_VERSION, freeBytes } from "./node_info.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -83,16 +85,36 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   });
   holder.replicator = active;
   const shutdown = new AbortController();
+  let mqtt: MqttIngest | undefined;
   const app = createApp({
     log,
     groups,
     metrics,
     pages: NODE_PAGES,
+    files: consoleFiles(),
+    node: {
+      role: "gateway",
+      version: EDGELOG_VERSION,
+      startedMs: Date.now(),
+      fsync: describeFsync("always"),
+      storageFreeBytes: () => freeBytes(config.dataDir),
+    },
     signal: shutdown.signal,
     extraRoutes: (app) => {
       app.get(
         "/v1/sync/status",
-        (c) => c.json({ upstream: config.upstream, ...active.status() }),
+        (c) =>
+          c.json({
+            upstream: config.upstream,
+            ...active.status(),
+            ...(config.mqtt === undefined ? {} : {
+              mqtt: {
+                connected: mqtt?.connected ?? false,
+                appended: mqtt?.appended ?? 0,
+                subscriptions: config.mqtt.subscriptions,
+              },
+            }),
+          }),
       );
     },
   });
@@ -115,7 +137,6 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       console.error("edgelog gateway: retention failed", err)
     );
   }, 5000);
-  let mqtt: MqttIngest | undefined;
   if (config.mqtt !== undefined) {
     mqtt = await startMqttIngest(log, {
       ...config.mqtt,

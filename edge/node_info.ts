@@ -8,7 +8,12 @@
 
 import { statfs } from "node:fs/promises";
 import denoJson from "../deno.json" with { type: "json" };
+import type { SyncCounts } from "../runtime/server/broker_routes.ts";
+import type { StreamInfo } from "../runtime/sync/mod.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
+
+/** A device is silent once none of its streams pushed for this long. */
+export const SILENT_AFTER_MS = 60_000;
 
 /** The project's version, as deno.json states it. */
 export const EDGELOG_VERSION: string = denoJson.version;
@@ -30,4 +35,25 @@ export async function freeBytes(dir: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** Streams, devices and silent devices among `streams` at `nowMs`. */
+export function syncCounts(
+  streams: readonly StreamInfo[],
+  nowMs: number,
+): SyncCounts {
+  const lastSeen = new Map<string, number>();
+  for (const s of streams) {
+    lastSeen.set(s.nodeId, Math.max(lastSeen.get(s.nodeId) ?? 0, s.lastSeenMs));
+  }
+  let silentDevices = 0;
+  for (const seen of lastSeen.values()) {
+    if (nowMs - seen > SILENT_AFTER_MS) silentDevices++;
+  }
+  return {
+    streams: streams.length,
+    devices: lastSeen.size,
+    silentDevices,
+    silentAfterMs: SILENT_AFTER_MS,
+  };
 }

@@ -141,6 +141,7 @@ Deno.test("gateway /metrics shows each stream's sync progress before and after s
         "lagBytes",
         "lagRecords",
         "lastError",
+        "lastErrorMs",
         "lastSuccessMs",
         "sourcePartition",
         "topic",

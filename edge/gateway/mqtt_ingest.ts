@@ -27,6 +27,8 @@ export function matchesFilter(filter: string, topic: string): boolean {
 export interface MqttIngest {
   /** Messages appended so far. */
   readonly appended: number;
+  /** Whether the broker connection is up now (it reconnects by itself). */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,9 @@ export async function startMqttIngest(
   return {
     get appended() {
       return appended;
+    },
+    get connected() {
+      return client.connected;
     },
     async close() {
       await client.endAsync();

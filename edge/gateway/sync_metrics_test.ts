@@ -46,6 +46,7 @@ Deno.test("renderSyncMetrics leaves out values not known yet", () => {
       lagBytes: null,
       lastSuccessMs: 1500,
       lastError: "offline",
+      lastErrorMs: 1_000,
       droppedRecords: 3,
       fenced: true,
     }],

@@ -60,6 +60,7 @@ interface StreamState {
   droppedRecords: number;
   lastSuccessMs: number | null;
   lastError: string | null;
+  lastErrorMs: number | null;
   fenced: boolean;
   loaded: Promise<void>;
   /** The stream's progress in meta, see #acked. */
@@ -233,6 +234,7 @@ export class Replicator {
         droppedRecords: 0,
         lastSuccessMs: null,
         lastError: null,
+        lastErrorMs: null,
         fenced: false,
         loaded: Promise.resolve(),
         progress: new ProgressWriter(this.#meta, {
@@ -357,6 +359,7 @@ export class Replicator {
         lagRecords: Math.max(0, hw - s.ackedOffset - 1),
         lastSuccessMs: s.lastSuccessMs,
         lastError: s.lastError,
+        lastErrorMs: s.lastErrorMs,
         droppedRecords: s.droppedRecords,
         fenced: s.fenced,
         lagBytes: this.#lagBytes(s, partition),
@@ -532,6 +535,7 @@ export class Replicator {
       codeOf(err) !== "UNAVAILABLE" &&
       !(typeof status === "number" && status >= 500);
     stream.lastError = err instanceof Error ? err.message : String(err);
+    stream.lastErrorMs = this.#clock.now();
     this.#emit("error", {
       topic: stream.topic,
       sourcePartition: stream.sourcePartition,
@@ -657,6 +661,7 @@ export class Replicator {
       stream.lastError = failure instanceof Error
         ? failure.message
         : String(failure);
+      stream.lastErrorMs = this.#clock.now();
       this.#emit("fenced", {
         topic: stream.topic,
         sourcePartition: stream.sourcePartition,
@@ -700,6 +705,7 @@ export class Replicator {
       (answer) => {
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
+        stream.lastErrorMs = null;
         this.#online = true;
         entry.answer = answer;
       },

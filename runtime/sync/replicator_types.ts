@@ -96,6 +96,8 @@ export interface StreamStatus {
   lagRecords: number;
   lastSuccessMs: number | null;
   lastError: string | null;
+  /** When `lastError` happened; null with it. */
+  lastErrorMs: number | null;
   droppedRecords: number;
   /** Stopped for good because a newer replicator took the stream over. */
   fenced: boolean;
