@@ -12,17 +12,13 @@
  * @module
  */
 
+import { CONSOLE_ENTRY } from "../browser/console/entry.ts";
 import type { StaticFile } from "../runtime/server/app.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** Where `deno task build` writes the bundles. */
 export const DIST_DIR = `${ROOT}browser/dist`;
 const SOURCE_DIR = `${ROOT}browser/console`;
-/** The console's entry module and bundle name, as browser/build.ts lists it. */
-export const CONSOLE_ENTRY = {
-  in: "browser/console/main.ts",
-  out: "edgelog-console",
-} as const;
 
 const HTML = "text/html; charset=utf-8";
 
