@@ -122,7 +122,8 @@ export async function startBroker(
         startedMs: Date.now(),
         fsync: describeFsync(config.fsync),
         storageFreeBytes: () => freeBytes(config.dataDir),
-        sync: () => syncCounts(streams.list(), Date.now()),
+        sync: () =>
+          syncCounts(streams.list(), Date.now(), config.deviceSilentMs),
       },
       signal: shutdown.signal,
       extraRoutes: (app, ctx) => {

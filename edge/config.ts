@@ -57,6 +57,7 @@ export const ConfigFileSchema = z.strictObject({
     keyFile: z.string().min(1),
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
+  deviceSilentMs: z.number().int().positive().optional(),
   kafkaMirror: z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
@@ -84,6 +85,8 @@ export interface BrokerConfig {
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
+  /** A device none of whose streams pushed for this long counts as silent. */
+  deviceSilentMs: number;
   /** Mirror these topics into Apache Kafka (edge/kafka). */
   kafkaMirror?: KafkaMirrorConfig;
 }
@@ -110,6 +113,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
+  deviceSilentMs: 60_000,
 };
 
 /** Flags of `deno task serve`. */
@@ -130,7 +134,7 @@ export const USAGE =
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
                  autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
-                 retentionCheckMs, kafkaMirror
+                 retentionCheckMs, deviceSilentMs, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -242,6 +246,9 @@ export async function loadConfig(
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;
+  }
+  if (file.deviceSilentMs !== undefined) {
+    config.deviceSilentMs = file.deviceSilentMs;
   }
   if (file.kafkaMirror !== undefined) {
     config.kafkaMirror = dropUndefined(file.kafkaMirror) as KafkaMirrorConfig;

@@ -12,9 +12,6 @@ import type { SyncCounts } from "../runtime/server/broker_routes.ts";
 import type { StreamInfo } from "../runtime/sync/mod.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
 
-/** A device is silent once none of its streams pushed for this long. */
-export const SILENT_AFTER_MS = 60_000;
-
 /** The project's version, as deno.json states it. */
 export const EDGELOG_VERSION: string = denoJson.version;
 
@@ -37,10 +34,14 @@ export async function freeBytes(dir: string): Promise<number | null> {
   }
 }
 
-/** Streams, devices and silent devices among `streams` at `nowMs`. */
+/**
+ * Streams, devices, and devices none of whose streams was seen within
+ * `silentAfterMs`, among `streams` at `nowMs`.
+ */
 export function syncCounts(
   streams: readonly StreamInfo[],
   nowMs: number,
+  silentAfterMs: number,
 ): SyncCounts {
   const lastSeen = new Map<string, number>();
   for (const s of streams) {
@@ -48,12 +49,12 @@ export function syncCounts(
   }
   let silentDevices = 0;
   for (const seen of lastSeen.values()) {
-    if (nowMs - seen > SILENT_AFTER_MS) silentDevices++;
+    if (nowMs - seen > silentAfterMs) silentDevices++;
   }
   return {
     streams: streams.length,
     devices: lastSeen.size,
     silentDevices,
-    silentAfterMs: SILENT_AFTER_MS,
+    silentAfterMs,
   };
 }

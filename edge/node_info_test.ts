@@ -3,9 +3,10 @@ import {
   describeFsync,
   EDGELOG_VERSION,
   freeBytes,
-  SILENT_AFTER_MS,
   syncCounts,
 } from "./node_info.ts";
+
+const SILENT_AFTER_MS = 60_000;
 
 Deno.test("syncCounts: a device is silent when none of its streams was seen within the threshold", () => {
   const now = 10_000_000;
@@ -21,12 +22,16 @@ Deno.test("syncCounts: a device is silent when none of its streams was seen with
     droppedRecords: 0,
   });
   assert.deepEqual(
-    syncCounts([
-      stream("a", now - SILENT_AFTER_MS - 1),
-      stream("a", now - 10),
-      stream("b", now - SILENT_AFTER_MS - 1),
-      stream("c", now - SILENT_AFTER_MS),
-    ], now),
+    syncCounts(
+      [
+        stream("a", now - SILENT_AFTER_MS - 1),
+        stream("a", now - 10),
+        stream("b", now - SILENT_AFTER_MS - 1),
+        stream("c", now - SILENT_AFTER_MS),
+      ],
+      now,
+      SILENT_AFTER_MS,
+    ),
     {
       streams: 4,
       devices: 3,

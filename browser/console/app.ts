@@ -33,8 +33,7 @@ const NAV: { label: string; page: Page; also: Page[] }[] = [
 function TokenField() {
   const [shown, setShown] = useState(false);
   return html`
-    <form class="token" aria-label="Token" onSubmit=${(e: Event) =>
-      e.preventDefault()}>
+    <form class="token" onSubmit=${(e: Event) => e.preventDefault()}>
       <label for="token-input">Token</label>
       <input id="token-input" type=${shown ? "text" : "password"}
         autocomplete="off" spellcheck=${false} placeholder="none"

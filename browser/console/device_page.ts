@@ -10,8 +10,9 @@ import { LineChart } from "./chart.ts";
 import {
   ackedHistory,
   loadStreams,
+  silentAfter,
   StreamTable,
-  useSilentAfter,
+  useNodeInfo,
 } from "./devices.ts";
 import { useNow, useResource } from "./hooks.ts";
 import { link } from "./route.ts";
@@ -20,7 +21,7 @@ import { Empty, ErrorNote, Loading } from "./ui.ts";
 /** The page of device `name`. */
 export function DevicePage({ name }: { name: string }) {
   const streams = useResource((signal) => loadStreams(signal, name), [name]);
-  const silentAfterMs = useSilentAfter();
+  const silentAfterMs = silentAfter(useNodeInfo());
   const now = useNow();
   const rows = streams.data ?? [];
   return html`<section aria-labelledby="device-title">

@@ -62,14 +62,18 @@ export async function loadStreams(
   }
 }
 
-/** The silence threshold the node states, or the default. */
-export function useSilentAfter(): number {
-  const info = useResource(
+/** What the node says about itself (once), or undefined until it answers. */
+export function useNodeInfo(): BrokerInfo | undefined {
+  return useResource(
     (signal) => api<BrokerInfo>("/v1/broker", { signal }),
     [],
     0,
-  );
-  return info.data?.sync?.silentAfterMs ?? DEFAULT_SILENT_MS;
+  ).data;
+}
+
+/** The silence threshold the node states, or the default. */
+export function silentAfter(info: BrokerInfo | undefined): number {
+  return info?.sync?.silentAfterMs ?? DEFAULT_SILENT_MS;
 }
 
 /** The push rate of a stream in records per second, as text. */
@@ -139,16 +143,27 @@ export function StreamTable(
 
 /** The devices page. */
 export function Devices({ route }: { route: Route }) {
-  const streams = useResource((signal) => loadStreams(signal), [], 5000);
-  const status = useResource(async (signal) => {
-    try {
-      return await api<UpstreamStatus>("/v1/sync/status", { signal });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return null;
-      throw err;
-    }
-  }, []);
-  const silentAfterMs = useSilentAfter();
+  // A broker serves device streams; a gateway syncs its own upstream.
+  const node = useNodeInfo();
+  const role = node?.role;
+  const streams = useResource(
+    (signal) =>
+      role === "gateway"
+        ? Promise.resolve(null)
+        : role === undefined
+        ? Promise.resolve(undefined)
+        : loadStreams(signal),
+    [role],
+    5000,
+  );
+  const status = useResource(
+    (signal) =>
+      role === "gateway"
+        ? api<UpstreamStatus>("/v1/sync/status", { signal })
+        : Promise.resolve(null),
+    [role],
+  );
+  const silentAfterMs = silentAfter(node);
   const now = useNow();
   const p = route.params;
   const query: FleetQuery = {

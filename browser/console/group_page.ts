@@ -64,7 +64,7 @@ function ResetOffsets(
     `
   }
     <div class="fields">
-      <label>To <select value=${to} onChange=${(e: Event) =>
+      <label>To <select name="to" value=${to} onChange=${(e: Event) =>
     setTo((e.target as HTMLSelectElement).value)}>
         <option value="earliest">earliest</option>
         <option value="latest">latest</option>
