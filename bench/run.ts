@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * sync, idb, browser_sync.
+ * sync, idb, browser_sync, console.
  *
  * @module
  */
@@ -19,6 +19,7 @@ const BENCHES = [
   ["sync", "sync_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],
+  ["console", "console_bench.ts"],
 ] as const;
 
 type Outcome = "ok" | "failed" | "skipped";

@@ -188,9 +188,15 @@ export function Devices({ route }: { route: Route }) {
     : [];
   return html`<section aria-labelledby="devices-title">
     <h1 id="devices-title">Devices</h1>
-    <p class="muted">A device is flagged <span class="badge bad">silent</span> when none of its streams pushed for ${
-    formatDuration(silentAfterMs)
-  }.</p>
+    ${
+    role !== "gateway" &&
+    html`
+      <p
+        class="muted">A device is flagged <span class="badge bad">silent</span> when none of its streams pushed for ${formatDuration(
+          silentAfterMs,
+        )}.</p>
+    `
+  }
     <${ErrorNote} error=${status.error} what="read this node's sync status" />
     ${status.data && html`<${Upstream} status=${status.data} now=${now} />`}
     <${ErrorNote} error=${streams.error} what="list sync streams" />

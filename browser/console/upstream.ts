@@ -44,10 +44,9 @@ export function Upstream(
 ) {
   return html`<section class="card" aria-labelledby="upstream-title">
     <h2 id="upstream-title">This gateway's upstream</h2>
-    <p>Syncing to <code>${status.upstream}</code>:
-      <strong class=${status.online ? "good" : "bad"}>${
-    status.online ? "online" : "offline"
-  }</strong></p>
+    <p>Syncing to <code>${status.upstream}</code>: <strong class=${
+    status.online ? "good" : "bad"
+  }>${status.online ? "online" : "offline"}</strong></p>
     ${
     status.streams.length === 0
       ? html`

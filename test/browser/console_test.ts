@@ -154,6 +154,7 @@ browserTest("console", {
     );
 
     const context = await contextWith(browser, ADMIN_TOKEN);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
     const page = await context.newPage();
 
     await t.step("create a topic and see it listed", async () => {
@@ -213,6 +214,19 @@ browserTest("console", {
           /\{\n {2}"t": 21\.5,\n {2}"ok": true\n\}/,
         );
         assert.match(await card.locator(".headers").innerText(), /unit\s+C/);
+        await card.getByRole("button", { name: "Copy as JSON" }).click();
+        await card.getByText("Copied").waitFor();
+        const copied = JSON.parse(
+          await page.evaluate(() => navigator.clipboard.readText()),
+        );
+        assert.deepEqual(
+          { key: copied.key, value: copied.value, headers: copied.headers },
+          {
+            key: "dev-42",
+            value: { t: 21.5, ok: true },
+            headers: { unit: "C" },
+          },
+        );
       },
     );
 
@@ -338,6 +352,17 @@ browserTest("console", {
         (await admin.listTopics()).some((x) => x.name === "console-t"),
         false,
       );
+    });
+    await t.step("a banner says when the node cannot be reached", async () => {
+      await page.goto(`${url}#/overview`);
+      await page.getByRole("heading", { name: "Counts" }).waitFor();
+      await page.route("**/v1/**", (r) => r.abort());
+      await page.route("**/healthz", (r) => r.abort());
+      await text(page, "The node cannot be reached: it may be down");
+      await page.unroute("**/v1/**");
+      await page.unroute("**/healthz");
+      await page.getByText("The node cannot be reached: it may be down")
+        .waitFor({ state: "detached" });
     });
     await context.close();
 
