@@ -34,6 +34,8 @@ if (import.meta.main) {
     stderr: writer(Deno.stderr),
     env: (name) => Deno.env.get(name),
     signal: stop.signal,
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    now: () => performance.now(),
   });
   Deno.exit(code);
 }

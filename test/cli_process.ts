@@ -46,7 +46,7 @@ export function spawnCli(
       stderr: decoder.decode(output.stderr),
     };
   })();
-  return { done };
+  return { done, kill: () => child.kill("SIGTERM") };
 }
 
 /** Runs the CLI to its end. */

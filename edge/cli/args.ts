@@ -30,7 +30,7 @@ export const GLOBAL_OPTIONS = {
 
 /** Parsed options and positionals of one command. */
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -138,6 +138,8 @@ export interface CommandArgs extends Parsed {
   int(name: string, min?: number): number | undefined;
   /** A string option, or undefined when absent. */
   string(name: string): string | undefined;
+  /** Every value of a repeatable string option, in order. */
+  strings(name: string): string[];
   /** Exactly `names.length` of `positionals`, else a UsageError. */
   expect(positionals: string[], names: string[]): string[];
   /** A UsageError of this command, to throw. */
@@ -164,6 +166,10 @@ export function commandArgs(
         },
       ),
     string: (name) => stringOption(values, name),
+    strings: (name) => {
+      const raw = values[name];
+      return Array.isArray(raw) ? raw : [];
+    },
     expect: (given, names) => expectPositionals(given, names, command),
     usage: (message) => new UsageError(message, command),
   };

@@ -38,29 +38,40 @@ ${GLOBAL}
 
 Sends each non-empty line of stdin as one record. A line that parses as JSON
 is sent as that JSON value (so "null" is a tombstone), any other line as a
-string.
+string. On a terminal a progress line shows the count and rate; a summary
+is printed at the end.
 
 Options:
-  --key-separator SEP   Split each line at the first SEP into key and value
-  --partition N         Send every record to partition N
+  -K, --key-separator SEP   Split each line at the first SEP into key and
+                            value (\t is a tab)
+  -H, --header NAME=VALUE   Add a header to every record (repeatable)
+  -p, --partition N         Send every record to partition N
 
 ${GLOBAL}
 `,
   consume: `Usage: deno task cli consume <topic> [options]
 
-Prints one record per line: strings as they are, other values as JSON.
-Without --follow it stops at the end of the log.
+Prints one record per line: strings as they are, other values as JSON. Like
+kafka-console-consumer it waits for new records until interrupted; -e stops
+at the end of the log.
 
 Options:
-  --from-beginning      Start at the earliest offset (default: the end, or
-                        the group's committed offset)
-  --group G             Read as a member of consumer group G and commit
-  --partition N         Read only partition N
-  --offset N            Start at offset N (needs --partition)
-  -f, --follow          Keep waiting for new records
-  --max-messages N      Stop after N records
-  --print-key           Print the key and a tab before the value
-  --json                Print each record as a JSON object
+  --from-beginning          Start at the earliest offset (default: the end,
+                            or the group's committed offset)
+  -o, --offset SPEC         Start at: beginning, end, N (needs --partition),
+                            -N (N records before the end of each partition),
+                            s@MS (the first record at or after that time)
+  --from-time DATETIME      Start at the first record at or after an ISO
+                            date-time (2026-12-07T10:00:00Z) or ms
+  --partition N             Read only partition N
+  --group G                 Read as a member of consumer group G and commit
+  -e, --exit                Stop at the end of the log
+  --max-messages N          Stop after N records
+  -f, --format FMT          Print with a format: %t topic, %p partition,
+                            %o offset, %T timestamp, %k key, %s value,
+                            %K/%S key/value length, %h headers, \n \t
+  --print-key               Print the key and a tab before the value
+  --json                    Print each record as a JSON object
 
 ${GLOBAL}
 `,

@@ -16,6 +16,10 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** Aborted on SIGINT/SIGTERM, so following commands can stop cleanly. */
   signal: AbortSignal;
+  /** Whether stderr is a terminal, where progress lines belong. */
+  stderrIsTerminal: boolean;
+  /** Milliseconds, for rates. */
+  now(): number;
 }
 
 /** The node a CLI talks to when neither --url nor EDGELOG_URL says. */

@@ -1,7 +1,8 @@
 /**
  * `produce <topic>`: lines from stdin as records, sent as they arrive (one
  * request per chunk read, so typing works interactively and piping a file
- * batches).
+ * batches). On a terminal a progress line shows the count and rate; a
+ * summary ends every run.
  *
  * @module
  */
@@ -9,13 +10,17 @@
 import type { ProduceRecord } from "../../runtime/client/mod.ts";
 import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo } from "./io.ts";
+import { unescape } from "./record_format.ts";
 
 const OPTIONS = {
-  "key-separator": { type: "string" },
-  partition: { type: "string" },
+  "key-separator": { type: "string", short: "K" },
+  partition: { type: "string", short: "p" },
+  header: { type: "string", short: "H", multiple: true },
 } as const;
 
 const MAX_RECORDS_PER_REQUEST = 500;
+/** Least time between two progress lines. */
+const PROGRESS_INTERVAL_MS = 500;
 
 /** A line's value: its JSON value when it parses, else the line itself. */
 export function lineValue(text: string): unknown {
@@ -26,16 +31,37 @@ export function lineValue(text: string): unknown {
   }
 }
 
+/** `-H name=value` options as a headers object, or the first bad one. */
+export function parseHeaders(
+  given: readonly string[],
+): Record<string, string> | string {
+  const headers: Record<string, string> = {};
+  for (const entry of given) {
+    const at = entry.indexOf("=");
+    if (at <= 0) return entry;
+    headers[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return headers;
+}
+
 /** Runs `produce`. */
 export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
   const args = commandArgs(argv, OPTIONS, "produce");
   const [topic] = args.expect(args.positionals, ["topic"]);
-  const separator = args.string("key-separator");
+  const rawSeparator = args.string("key-separator");
+  const separator = rawSeparator === undefined
+    ? undefined
+    : unescape(rawSeparator);
   if (separator === "") {
     throw args.usage("--key-separator must not be empty");
   }
+  const headers = parseHeaders(args.strings("header"));
+  if (typeof headers === "string") {
+    throw args.usage(`--header must be name=value, got '${headers}'`);
+  }
   const partition = args.int("partition");
   const client = clientFor(args.values, io);
+  const progress = progressReporter(io);
 
   let lineNumber = 0;
   let produced = 0;
@@ -47,12 +73,13 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
       const at = line.indexOf(separator);
       if (at < 0) {
         throw args.usage(
-          `Line ${lineNumber} has no key separator '${separator}' (${produced} records were sent before it)`,
+          `Line ${lineNumber} has no key separator '${rawSeparator}' (${produced} records were sent before it)`,
         );
       }
       record.key = line.slice(0, at);
       record.value = lineValue(line.slice(at + separator.length));
     }
+    if (Object.keys(headers).length > 0) record.headers = { ...headers };
     if (partition !== undefined) record.partition = partition;
     return record;
   };
@@ -67,6 +94,7 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
       const chunk = records.slice(i, i + MAX_RECORDS_PER_REQUEST);
       await client.produce(topic!, chunk);
       produced += chunk.length;
+      await progress.update(produced);
     }
   };
 
@@ -86,5 +114,37 @@ export async function produceCommand(argv: string[], io: CliIo): Promise<void> {
   } finally {
     reader.releaseLock();
   }
-  await io.stderr(`Produced ${produced} record(s) to ${topic}.\n`);
+  await progress.finish(produced, topic!);
+}
+
+/** The progress line (terminals only) and the closing summary. */
+function progressReporter(io: CliIo) {
+  const started = io.now();
+  let shownAt = started;
+  let shown = false;
+  const rate = (count: number) => {
+    const seconds = (io.now() - started) / 1000;
+    return {
+      seconds,
+      perSecond: seconds > 0 ? Math.round(count / seconds) : 0,
+    };
+  };
+  return {
+    async update(count: number): Promise<void> {
+      if (!io.stderrIsTerminal || io.now() - shownAt < PROGRESS_INTERVAL_MS) {
+        return;
+      }
+      shownAt = io.now();
+      shown = true;
+      await io.stderr(`\r${count} records, ${rate(count).perSecond} records/s`);
+    },
+    async finish(count: number, topic: string): Promise<void> {
+      const { seconds, perSecond } = rate(count);
+      await io.stderr(
+        `${shown ? "\r\x1b[K" : ""}Produced ${count} record(s) to ${topic} in ${
+          seconds.toFixed(1)
+        } s (${perSecond} records/s).\n`,
+      );
+    },
+  };
 }

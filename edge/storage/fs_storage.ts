@@ -164,7 +164,13 @@ export class FsStorage implements Storage {
       await Deno.remove(topicDir);
       await syncDir(`${this.dir}/topics`);
     } catch {
-      await syncDir(topicDir);
+      // Another partition still holds the folder, or a concurrent deletion of
+      // the topic's last other partition has just removed it.
+      try {
+        await syncDir(topicDir);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
     }
   }
 

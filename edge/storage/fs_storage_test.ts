@@ -41,6 +41,30 @@ runStorageConformance("filesystem (fsync every 5 ms)", async () => {
   };
 });
 
+Deno.test("deleting a topic's partitions at once removes its folder without an error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edgelog_fs_delete_" });
+  try {
+    const log = await Log.open({ storage: await FsStorage.open(dir) });
+    for (let round = 0; round < 5; round++) {
+      await log.createTopic("t", { partitions: 4 });
+      await log.produce(
+        "t",
+        [0, 1, 2, 3].map((partition) => ({
+          value: new Uint8Array([partition]),
+          partition,
+        })),
+      );
+      await log.deleteTopic("t");
+    }
+    await log.close();
+    const left = [];
+    for await (const entry of Deno.readDir(`${dir}/topics`)) left.push(entry);
+    assert.deepEqual(left, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the Log runs on FsStorage across a restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edgelog_fs_log_" });
   const clock = new ManualClock(1_700_000_000_000);

@@ -3,7 +3,8 @@ import { EdgelogError } from "../errors.ts";
 import type { Clock } from "../clock.ts";
 import { EdgelogClient, type FetchFn } from "./client.ts";
 import { EdgelogHttpError } from "./errors.ts";
-import { FakeBroker } from "./_fake_broker.ts";
+import { encodeBatch } from "../format/mod.ts";
+import { TestBroker } from "./_test_broker.ts";
 
 /** A clock whose sleeps end at once and are remembered. */
 function instantClock(): Clock & { delays: number[] } {
@@ -20,10 +21,10 @@ function instantClock(): Clock & { delays: number[] } {
   };
 }
 
-function setup(
+async function setup(
   options: { token?: string; retry?: { attempts?: number } } = {},
 ) {
-  const broker = new FakeBroker(
+  const broker = await TestBroker.open(
     options.token === undefined ? {} : { token: options.token },
   );
   const clock = instantClock();
@@ -38,7 +39,7 @@ function setup(
 }
 
 Deno.test("topics: create, list, describe, delete with typed answers", async () => {
-  const { client, broker } = setup({ token: "s3cret" });
+  const { client, broker } = await setup({ token: "s3cret" });
   const created = await client.createTopic("orders", { partitions: 2 });
   assert.equal(created.name, "orders");
   assert.equal(created.partitions, 2);
@@ -64,7 +65,7 @@ Deno.test("topics: create, list, describe, delete with typed answers", async () 
 });
 
 Deno.test("a missing token is an UNAUTHORIZED EdgelogError", async () => {
-  const broker = new FakeBroker({ token: "right" });
+  const broker = await TestBroker.open({ token: "right" });
   const client = new EdgelogClient("http://edgelog.test", {
     fetch: broker.fetch,
   });
@@ -78,8 +79,8 @@ Deno.test("a missing token is an UNAUTHORIZED EdgelogError", async () => {
 });
 
 Deno.test("produce sends JSON and base64 fields; fetch decodes them", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
   const positions = await client.produce("t", [
     {
       key: "dev-7",
@@ -130,8 +131,8 @@ Deno.test("produce sends JSON and base64 fields; fetch decodes them", async () =
 });
 
 Deno.test("fetch outside the log throws OFFSET_OUT_OF_RANGE with the body's extra fields", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
   await client.produce("t", [{ value: "a" }]);
   await assert.rejects(client.fetch("t", 0, { offset: 9 }), (e) => {
     assert.ok(e instanceof EdgelogError);
@@ -144,23 +145,22 @@ Deno.test("fetch outside the log throws OFFSET_OUT_OF_RANGE with the body's extr
 });
 
 Deno.test("a long poll answers as soon as a record arrives", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
   const waiting = client.fetch("t", 0, { offset: "latest", maxWaitMs: 60_000 });
-  await Promise.resolve();
-  broker.append("t", 0, { value: "late" });
+  await broker.nextLongPoll("t", 0);
+  await broker.append("t", 0, "late");
   const page = await waiting;
   assert.deepEqual(page.records.map((r) => r.value), ["late"]);
 });
 
 Deno.test("binary produce and fetch use the batches media type", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
-  const appended = await client.produceBatches(
-    "t",
-    0,
-    new Uint8Array([9, 8, 7]),
-  );
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
+  const batch = await encodeBatch([{ value: new Uint8Array([9, 8, 7]) }], {
+    now: 5,
+  });
+  const appended = await client.produceBatches("t", 0, batch);
   assert.deepEqual(appended, { partition: 0, baseOffset: 0, lastOffset: 0 });
   const sent = broker.requests.at(-1)!;
   assert.equal(
@@ -169,7 +169,7 @@ Deno.test("binary produce and fetch use the batches media type", async () => {
   );
   assert.equal(sent.search, "?partition=0");
   const bytes = await client.fetchBatches("t", 0, { offset: 0 });
-  assert.deepEqual(bytes, new Uint8Array([9, 8, 7]));
+  assert.deepEqual(bytes, batch, "the stored batch comes back as it was sent");
   assert.equal(
     broker.requests.at(-1)?.headers.get("accept"),
     "application/vnd.edgelog.batches",
@@ -177,8 +177,8 @@ Deno.test("binary produce and fetch use the batches media type", async () => {
 });
 
 Deno.test("offsetForTimestamp returns the first offset at or after the time", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
   await client.produce("t", [{ value: 1, timestamp: 100 }, {
     value: 2,
     timestamp: 200,
@@ -188,7 +188,7 @@ Deno.test("offsetForTimestamp returns the first offset at or after the time", as
 });
 
 Deno.test("retries 5xx answers with capped, jittered backoff, then succeeds", async () => {
-  const { client, broker, clock } = setup({ retry: { attempts: 4 } });
+  const { client, broker, clock } = await setup({ retry: { attempts: 4 } });
   broker.failures.push(
     { path: "/v1/topics", status: 503, code: "UNAVAILABLE" },
     { path: "/v1/topics", status: 507, code: "STORAGE_FULL" },
@@ -201,7 +201,7 @@ Deno.test("retries 5xx answers with capped, jittered backoff, then succeeds", as
 });
 
 Deno.test("gives up after its attempts with the last error", async () => {
-  const { client, broker } = setup({ retry: { attempts: 2 } });
+  const { client, broker } = await setup({ retry: { attempts: 2 } });
   broker.failures.push({ path: "/healthz", status: 503, code: "UNAVAILABLE" }, {
     path: "/healthz",
     status: 502,
@@ -241,8 +241,8 @@ Deno.test("network errors are retried and then reported as UNAVAILABLE", async (
 });
 
 Deno.test("an aborted request is not retried and throws the abort reason", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
   const controller = new AbortController();
   const waiting = client.fetch("t", 0, {
     offset: 0,
@@ -289,10 +289,10 @@ Deno.test("URLs keep a base path and escape names", async () => {
 });
 
 Deno.test("stream resumes with Last-Event-ID after the connection drops", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t");
-  for (let i = 0; i < 5; i++) broker.append("t", 0, { value: i });
-  broker.streamBatch = 2;
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
+  await broker.append("t", 0, 0, 1, 2, 3, 4);
+  broker.cutStreamsAfter = 2;
   const controller = new AbortController();
   const values: unknown[] = [];
   for await (
@@ -302,7 +302,7 @@ Deno.test("stream resumes with Last-Event-ID after the connection drops", async 
     })
   ) {
     values.push(event.record.value);
-    assert.equal(event.id, String(event.record.offset));
+    assert.equal(event.id, `0:${event.record.offset + 1}`, "the next offset");
     if (values.length === 5) controller.abort();
   }
   assert.deepEqual(values, [0, 1, 2, 3, 4]);
@@ -310,7 +310,7 @@ Deno.test("stream resumes with Last-Event-ID after the connection drops", async 
     r.path === "/v1/topics/t/stream"
   )
     .map((r) => r.headers.get("last-event-id"));
-  assert.deepEqual(resumes, [null, "1", "3"]);
+  assert.deepEqual(resumes, [null, "0:2", "0:4"]);
 });
 
 Deno.test("stream: an error event that is not retriable ends the iteration", async () => {
@@ -332,13 +332,13 @@ Deno.test("stream: an error event that is not retriable ends the iteration", asy
 });
 
 Deno.test("groups endpoints", async () => {
-  const { client, broker } = setup();
-  broker.createTopic("t", 2);
+  const { client, broker } = await setup();
+  await broker.createTopic("t", 2);
   const joined = await client.heartbeat("g", {
     topics: ["t"],
     sessionTimeoutMs: 10_000,
   });
-  assert.equal(joined.memberId, "member-1");
+  assert.equal(typeof joined.memberId, "string");
   assert.deepEqual(joined.assignment, [{ topic: "t", partitions: [0, 1] }]);
   assert.deepEqual(broker.requests.at(-1)?.body, {
     topics: ["t"],
@@ -363,14 +363,12 @@ Deno.test("groups endpoints", async () => {
       e instanceof EdgelogError && e.code === "STALE_MEMBER_EPOCH" &&
       e.status === 409,
   );
-  assert.deepEqual(await client.listGroups(), [{
-    group: "g",
-    members: 1,
-    state: "stable",
-  }]);
+  const [listed] = await client.listGroups();
+  assert.equal(listed?.group, "g");
+  assert.equal(listed?.members, 1);
   assert.equal(
     (await client.describeGroup("g")).members?.[0]?.memberId,
-    "member-1",
+    joined.memberId,
   );
   await assert.rejects(
     client.describeGroup("nope"),
@@ -378,39 +376,76 @@ Deno.test("groups endpoints", async () => {
   );
 });
 
+/** A device's batch as the replicator sends it: sequence = local offset. */
+function deviceBatch(
+  registration: { producerId: number; producerEpoch: number },
+  localOffset: number,
+  values: string[],
+): Promise<Uint8Array> {
+  return encodeBatch(
+    values.map((v) => ({ value: new TextEncoder().encode(v) })),
+    {
+      baseOffset: localOffset,
+      producerId: registration.producerId,
+      producerEpoch: registration.producerEpoch,
+      baseSequence: localOffset,
+      now: 7,
+    },
+  );
+}
+
 Deno.test("sync endpoints, health and metrics", async () => {
-  const { client, broker } = setup();
-  assert.deepEqual(await client.registerStream("n1", "t", 0), {
-    producerId: 7,
-    producerEpoch: 2,
-    partition: 0,
-    ackedOffset: -1,
-  });
+  const { client, broker } = await setup();
+  await broker.createTopic("t");
+  const registered = await client.registerStream("dev-1", "t", 0);
+  assert.equal(registered.partition, 0);
+  assert.equal(registered.ackedOffset, -1);
   assert.deepEqual(broker.requests.at(-1)?.body, {
-    nodeId: "n1",
+    nodeId: "dev-1",
     topic: "t",
     sourcePartition: 0,
   });
-  const pushed = await client.pushBatches(7, new Uint8Array([1, 2, 3]), {
+  const { producerId } = registered;
+  const afterGap = await deviceBatch(registered, 4, ["e", "f", "g"]);
+  const pushed = await client.pushBatches(producerId, afterGap, {
     dropped: 4,
   });
-  assert.deepEqual(pushed, { ackedOffset: 2, partition: 0, lastOffset: 2 });
+  assert.deepEqual(pushed, { ackedOffset: 6, partition: 0, lastOffset: 2 });
   const push = broker.requests.at(-1)!;
-  assert.equal(push.path, "/v1/sync/streams/7/batches");
+  assert.equal(push.path, `/v1/sync/streams/${producerId}/batches`);
   assert.equal(push.headers.get("edgelog-dropped"), "4");
   assert.equal(
     push.headers.get("content-type"),
     "application/vnd.edgelog.batches",
   );
-  await client.pushBatches(7, new Uint8Array([1]));
+  const next = await client.pushBatches(
+    producerId,
+    await deviceBatch(registered, 7, ["h"]),
+  );
+  assert.equal(next.ackedOffset, 7);
   assert.equal(broker.requests.at(-1)?.headers.get("edgelog-dropped"), null);
-  assert.equal((await client.listStreams("dev-1"))[0]?.nodeId, "dev-1");
+  const [stream] = await client.listStreams("dev-1");
+  assert.equal(stream?.nodeId, "dev-1");
+  assert.equal(stream?.droppedRecords, 4);
   assert.equal(broker.requests.at(-1)?.search, "?nodeId=dev-1");
-  assert.deepEqual(await client.syncStatus(), {
+  assert.deepEqual(await client.health(), { status: "ok" });
+  assert.match(
+    await client.metrics(),
+    /^edgelog_records_in_total\{topic="t"\} 4$/m,
+  );
+});
+
+Deno.test("syncStatus reads a gateway's upstream view", async () => {
+  const status = {
     upstream: "http://up",
     online: true,
     streams: [],
+  };
+  const client = new EdgelogClient("http://gateway.test", {
+    fetch: (request) => {
+      assert.equal(new URL(request.url).pathname, "/v1/sync/status");
+      return Response.json(status);
+    },
   });
-  assert.deepEqual(await client.health(), { status: "ok" });
-  assert.match(await client.metrics(), /^edgelog_records_total 3$/m);
+  assert.deepEqual(await client.syncStatus(), status);
 });

@@ -6,9 +6,9 @@ import type {
   EdgelogConsumer,
   RebalanceEvent,
 } from "./consumer.ts";
-import { FakeBroker } from "./_fake_broker.ts";
+import { TestBroker } from "./_test_broker.ts";
 
-function clientOf(broker: FakeBroker, clock = broker.clock): EdgelogClient {
+function clientOf(broker: TestBroker, clock = broker.clock): EdgelogClient {
   return new EdgelogClient("http://edgelog.test", {
     fetch: broker.fetch,
     clock,
@@ -41,6 +41,23 @@ function collect(consumer: EdgelogConsumer) {
   };
 }
 
+/**
+ * Advances `clock` a second at a time until `done` settles: a consumer
+ * arms its next heartbeat sleep only after it has handled the last answer.
+ */
+async function advanceUntil<T>(
+  clock: ManualClock,
+  done: Promise<T>,
+): Promise<T> {
+  let settled = false;
+  done.finally(() => settled = true);
+  while (!settled) {
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return await done;
+}
+
 function rebalances(): {
   events: RebalanceEvent[];
   next(): Promise<RebalanceEvent>;
@@ -59,17 +76,16 @@ function rebalances(): {
   };
 }
 
-function seed(): FakeBroker {
-  const broker = new FakeBroker();
-  broker.createTopic("t", 2);
-  broker.append("t", 0, { value: "a" });
-  broker.append("t", 0, { value: "b" });
-  broker.append("t", 1, { value: "c" });
+async function seed(): Promise<TestBroker> {
+  const broker = await TestBroker.open();
+  await broker.createTopic("t", 2);
+  await broker.append("t", 0, "a", "b");
+  await broker.append("t", 1, "c");
   return broker;
 }
 
 Deno.test("consumer reads its partitions from the beginning, commits on close and leaves", async () => {
-  const broker = seed();
+  const broker = await seed();
   const consumer = clientOf(broker).consumer({
     group: "g",
     topics: ["t"],
@@ -83,25 +99,21 @@ Deno.test("consumer reads its partitions from the beginning, commits on close an
   }
   assert.deepEqual(seen.sort(), ["0:a", "0:b", "1:c"]);
   assert.deepEqual(consumer.assignment(), [{ topic: "t", partitions: [0, 1] }]);
+  const memberId = consumer.memberId;
   await consumer.close();
   assert.equal(broker.committed("g", "t", 0), 2);
   assert.equal(broker.committed("g", "t", 1), 1);
-  assert.equal(broker.members.size, 0, "close left the group");
+  assert.deepEqual(broker.memberIds("g"), [], "close left the group");
   const leave = broker.requests.filter((r) =>
     r.path === "/v1/groups/g/heartbeat"
   ).at(-1);
-  assert.deepEqual(leave?.body, {
-    topics: ["t"],
-    memberId: "member-1",
-    memberEpoch: -1,
-  });
+  assert.deepEqual(leave?.body, { topics: ["t"], memberId, memberEpoch: -1 });
 });
 
 Deno.test("a consumer resumes from committed offsets; untilCaughtUp ends at the high watermarks", async () => {
-  const broker = seed();
-  broker.commits.set("g/t/0", 1);
-  broker.commits.set("g/t/1", 1);
-  broker.append("t", 1, { value: "d" });
+  const broker = await seed();
+  await broker.commitAsPastMember("g", "t", { 0: 1, 1: 1 });
+  await broker.append("t", 1, "d");
   const consumer = clientOf(broker).consumer({
     group: "g",
     topics: ["t"],
@@ -118,7 +130,7 @@ Deno.test("a consumer resumes from committed offsets; untilCaughtUp ends at the 
 });
 
 Deno.test("without fromBeginning a new group starts at the end and long-polls for new records", async () => {
-  const broker = seed();
+  const broker = await seed();
   const consumer = clientOf(broker).consumer({
     group: "fresh",
     topics: ["t"],
@@ -127,7 +139,7 @@ Deno.test("without fromBeginning a new group starts at the end and long-polls fo
   const parked = broker.nextLongPoll("t", 1);
   const reader = collect(consumer);
   await parked;
-  broker.append("t", 1, { value: "new" });
+  await broker.append("t", 1, "new");
   await reader.until(1);
   assert.deepEqual(reader.seen, ["1:new"]);
   await consumer.close();
@@ -136,7 +148,7 @@ Deno.test("without fromBeginning a new group starts at the end and long-polls fo
 });
 
 Deno.test("a rebalance moves a partition: the old owner commits it, the new owner resumes there", async () => {
-  const broker = seed();
+  const broker = await seed();
   const eventsA = rebalances();
   const a = clientOf(broker).consumer({
     group: "g",
@@ -160,25 +172,21 @@ Deno.test("a rebalance moves a partition: the old owner commits it, the new owne
   await broker.nextHeartbeat();
   assert.deepEqual(b.assignment(), [], "partition 1 is still A's");
 
-  const revoked = eventsA.next();
-  broker.clock.advance(1000);
-  assert.deepEqual((await revoked).revoked, [{ topic: "t", partitions: [1] }]);
+  const revoked = await advanceUntil(broker.clock, eventsA.next());
+  assert.deepEqual(revoked.revoked, [{ topic: "t", partitions: [1] }]);
   assert.equal(
     broker.committed("g", "t", 1),
     1,
     "A committed partition 1 before giving it up",
   );
   assert.deepEqual(a.assignment(), [{ topic: "t", partitions: [0] }]);
+  await advanceUntil(broker.clock, broker.nextHeartbeat());
 
-  const assigned = eventsB.next();
-  clockB.advance(1000);
-  assert.deepEqual((await assigned).assigned, [{
-    topic: "t",
-    partitions: [1],
-  }]);
+  const assigned = await advanceUntil(clockB, eventsB.next());
+  assert.deepEqual(assigned.assigned, [{ topic: "t", partitions: [1] }]);
 
-  broker.append("t", 1, { value: "e" });
-  broker.append("t", 0, { value: "f" });
+  await broker.append("t", 1, "e");
+  await broker.append("t", 0, "f");
   await readerA.until(4);
   await readerB.until(1);
   assert.deepEqual(readerB.seen, ["1:e"], "B did not replay c");
@@ -188,11 +196,11 @@ Deno.test("a rebalance moves a partition: the old owner commits it, the new owne
   await Promise.all([readerA.done, readerB.done]);
   assert.equal(broker.committed("g", "t", 0), 3);
   assert.equal(broker.committed("g", "t", 1), 2);
-  assert.equal(broker.members.size, 0);
+  assert.deepEqual(broker.memberIds("g"), []);
 });
 
 Deno.test("run: a record whose handler throws is not committed", async () => {
-  const broker = seed();
+  const broker = await seed();
   const consumer = clientOf(broker).consumer({
     group: "g",
     topics: ["t"],
@@ -209,7 +217,7 @@ Deno.test("run: a record whose handler throws is not committed", async () => {
 });
 
 Deno.test("manual commit commits what was handed out; autoCommit off commits nothing on close", async () => {
-  const broker = seed();
+  const broker = await seed();
   const consumer = clientOf(broker).consumer({
     group: "g",
     topics: ["t"],
@@ -230,24 +238,28 @@ Deno.test("manual commit commits what was handed out; autoCommit off commits not
   assert.equal(broker.committed("g", "t", 0), 1);
 });
 
-Deno.test("a member the broker forgot rejoins and keeps reading", async () => {
-  const broker = seed();
-  const consumer = clientOf(broker).consumer({
+Deno.test("a member the broker expired rejoins and keeps reading", async () => {
+  const broker = await seed();
+  const consumerClock = new ManualClock(broker.clock.now());
+  const consumer = clientOf(broker, consumerClock).consumer({
     group: "g",
     topics: ["t"],
     fromBeginning: true,
+    sessionTimeoutMs: 10_000,
   });
   const reader = collect(consumer);
   await reader.until(3);
   const first = consumer.memberId!;
-  broker.members.delete(first);
+  broker.clock.advance(10_001);
+  broker.groups.expireMembers();
+  assert.deepEqual(broker.memberIds("g"), [], "the broker forgot it");
   const rejoined = broker.nextHeartbeat();
-  broker.clock.advance(1000);
+  consumerClock.advance(1000);
   await rejoined;
-  broker.append("t", 0, { value: "g" });
+  await broker.append("t", 0, "g");
   await reader.until("0:g");
   assert.notEqual(consumer.memberId, first);
-  assert.deepEqual([...broker.members.keys()], [consumer.memberId]);
+  assert.deepEqual(broker.memberIds("g"), [consumer.memberId]);
   await consumer.close();
   await reader.done;
 });

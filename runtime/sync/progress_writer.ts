@@ -28,8 +28,8 @@ export function progressKey(topic: string, partition: number): string {
  * offsets (every drain starts by registering, which resets them), so the
  * local record only raises the retention floor early after a restart, and
  * a stale one merely keeps more. A write per ack (two fsyncs on FsStorage)
- * competed with the appends on the same disk and, awaited by the drain,
- * stalled pushes by hundreds of ms.
+ * would compete with the appends on the same disk and, awaited by the
+ * drain, stall pushes.
  */
 export class ProgressWriter {
   #meta: MetaStore;
