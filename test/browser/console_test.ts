@@ -263,24 +263,32 @@ browserTest("console", {
         has: page.getByRole("heading", { name: "Live tail" }),
       });
       // The stream starts at "latest": produce until the first one shows.
-      for (let i = 0; i < 50; i++) {
-        await admin.produce("console-t", [{ key: "tail-1", value: i }]);
+      const deadline = Date.now() + 60_000;
+      let i = 0;
+      while (Date.now() < deadline) {
+        await admin.produce("console-t", [{ key: "tail-1", value: i++ }]);
         const seen = await tail.locator("article.record")
           .filter({ hasText: "tail-1" }).count();
         if (seen > 0) break;
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, 250));
       }
       await tail.locator("article.record").filter({ hasText: "tail-1" })
         .first().waitFor();
       await page.getByRole("button", { name: "Pause" }).click();
+      // Records produced before the pause that had not shown yet wait too.
+      const shown = await tail.locator("article.record")
+        .filter({ hasText: "tail-1" }).count();
       await admin.produce("console-t", [{ key: "tail-2", value: 2 }]);
-      await page.getByRole("button", { name: "Resume (1 waiting)" }).waitFor();
+      const resume = page.getByRole("button", {
+        name: `Resume (${i - shown + 1} waiting)`,
+      });
+      await resume.waitFor();
       assert.equal(
         await tail.locator("article.record").filter({ hasText: "tail-2" })
           .count(),
         0,
       );
-      await page.getByRole("button", { name: "Resume (1 waiting)" }).click();
+      await resume.click();
       await tail.locator("article.record").filter({ hasText: "tail-2" })
         .waitFor();
     });
