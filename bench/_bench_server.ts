@@ -16,17 +16,33 @@ export function okResponse(): Response {
   });
 }
 
+/** A started server: where it listens and how it stops. */
+export interface BenchListener {
+  addr: Deno.NetAddr;
+  shutdown(): Promise<void>;
+}
+
+/** Starts a server; default a bare `Deno.serve`. */
+export type BenchServe = (
+  handler: (req: Request) => Promise<Response>,
+  at: { hostname: string; port: number },
+) => BenchListener;
+
+const denoServe: BenchServe = (handler, at) =>
+  Deno.serve({ ...at, onListen: () => {} }, handler);
+
 /** Serves `handler` as the server called `name`, until SIGTERM. */
 export function serveBench(
   name: string,
   handler: (req: Request) => Promise<Response>,
+  serve: BenchServe = denoServe,
 ): void {
-  const server = Deno.serve({
+  const server = serve(handler, {
     hostname: flagValue("--host") ?? "127.0.0.1",
     port: Number(flagValue("--port") ?? "0"),
-    onListen: ({ hostname, port }) =>
-      console.log(`${name} listening on http://${hostname}:${port}`),
-  }, handler);
+  });
+  const { hostname, port } = server.addr;
+  console.log(`${name} listening on http://${hostname}:${port}`);
   Deno.addSignalListener("SIGTERM", async () => {
     await server.shutdown();
     Deno.exit(0);

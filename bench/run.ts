@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * sync, idb, browser_sync, console.
+ * listener, sync, idb, browser_sync, console.
  *
  * @module
  */
@@ -16,6 +16,7 @@ const BENCHES = [
   ["storage", "storage_bench.ts"],
   ["open", "open_bench.ts"],
   ["http", "http_bench.ts"],
+  ["listener", "listener_bench.ts"],
   ["sync", "sync_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],

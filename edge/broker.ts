@@ -1,7 +1,7 @@
 /**
  * Assembles a central broker: filesystem storage, the log, consumer groups,
- * the sync stream registry, the HTTP app and Deno.serve, plus the retention
- * timer and an orderly shutdown. `serve.ts` is its command line; tests and
+ * the sync stream registry, the HTTP app and its listener, plus the
+ * data directory's lock, the retention timer and an orderly shutdown. `serve.ts` is its command line; tests and
  * the gateway start one in-process with {@linkcode startBroker}.
  *
  * @module
@@ -22,6 +22,9 @@ import {
   syncCounts,
 } from "./node_info.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
+import { trackOpenSegments } from "./limits.ts";
+import { type HttpListener, serveHttp } from "./http_listener.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
 import { FsStorage } from "./storage/mod.ts";
 
@@ -84,17 +87,30 @@ export async function startBroker(
 ): Promise<Broker> {
   const config: BrokerConfig = { ...DEFAULT_CONFIG, ...options };
   const tls = await readTls(config.tls);
-  const storage = await FsStorage.open(config.dataDir, { fsync: config.fsync });
-  const log = await Log.open({
-    storage,
-    defaults: config.topicDefaults,
-    autoCreateTopics: config.autoCreateTopics,
-  });
+  const lock = await lockDataDir(config.dataDir);
+  let log: Log;
+  let storage: FsStorage;
+  try {
+    storage = await FsStorage.open(config.dataDir, {
+      fsync: config.fsync,
+      maxOpenSegments: config.limits.maxOpenSegmentFiles,
+    });
+    log = await Log.open({
+      storage,
+      defaults: config.topicDefaults,
+      autoCreateTopics: config.autoCreateTopics,
+      limits: config.limits,
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const shutdown = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: HttpListener | undefined;
   let registry: StreamRegistry | undefined;
   try {
     const groups = await GroupCoordinator.open({
+      maxGroupMembers: config.limits.maxGroupMembers,
       meta: log.meta,
       partitionCount: (topic) =>
         log.hasTopic(topic) ? log.topicConfig(topic).partitions : undefined,
@@ -102,6 +118,7 @@ export async function startBroker(
         log.partition(topic, partition).highWatermark,
     });
     const metrics = new Metrics();
+    trackOpenSegments(metrics, storage);
     const streams = await StreamRegistry.open(log, {
       metrics,
       autoCreateTopics: config.autoCreateTopics,
@@ -114,6 +131,7 @@ export async function startBroker(
       auth: config.auth,
       maxBodyBytes: config.maxBodyBytes,
       corsOrigins: config.corsOrigins,
+      holdLimits: config.limits,
       pages: NODE_PAGES,
       files: consoleFiles(),
       node: {
@@ -131,12 +149,15 @@ export async function startBroker(
         demoRoutes()(app);
       },
     });
-    server = Deno.serve({
+    server = serveHttp(app.fetch, {
       hostname: config.host,
       port: config.port,
-      onListen: () => {},
-      ...(tls ?? {}),
-    }, app.fetch);
+      ...(tls === undefined ? {} : { tls }),
+      maxConnections: config.limits.maxConnections,
+      headerTimeoutMs: config.limits.headerTimeoutMs,
+      idleTimeoutMs: config.limits.idleTimeoutMs,
+      metrics,
+    });
     const port = server.addr.port;
     const mirror = config.kafkaMirror &&
       KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
@@ -158,6 +179,7 @@ export async function startBroker(
         await streams.flush();
         await mirror?.close();
         await log.close();
+        lock.release();
       })();
     return {
       url: listenUrl(config.host, port, tls !== undefined),
@@ -175,6 +197,7 @@ export async function startBroker(
     await server?.shutdown();
     await registry?.flush().catch(() => {});
     await log.close();
+    lock.release();
     throw err;
   }
 }

@@ -12,6 +12,7 @@ import type { AuthConfig, TokenRights } from "../runtime/server/auth.ts";
 import type { TopicConfig } from "../runtime/log/types.ts";
 import type { KafkaMirrorOptions } from "./kafka/mirror.ts";
 import type { FsyncPolicy } from "./storage/sync_policy.ts";
+import { DEFAULT_LIMITS, type NodeLimits } from "./limits.ts";
 
 /** A configuration mistake, reported to the operator as is. */
 export class ConfigError extends Error {
@@ -26,6 +27,25 @@ const RightsSchema = z.strictObject({
   produce: z.array(z.string().min(1)).optional(),
   consume: z.array(z.string().min(1)).optional(),
   nodeId: z.string().min(1).optional(),
+});
+
+const count = z.number().int().min(1).max(1_000_000);
+const millis = z.number().int().min(1).max(24 * 3600 * 1000);
+
+/** The `limits` section of a config file (broker and gateway). */
+export const LimitsSchema = z.strictObject({
+  maxConnections: count.optional(),
+  idleTimeoutMs: millis.optional(),
+  headerTimeoutMs: millis.optional(),
+  maxTopics: count.optional(),
+  maxPartitionsPerTopic: z.number().int().min(1).max(10_000).optional(),
+  maxPartitions: count.optional(),
+  maxOpenSegmentFiles: count.optional(),
+  maxGroupMembers: count.optional(),
+  maxLongPolls: count.optional(),
+  maxLongPollsPerClient: count.optional(),
+  maxStreams: count.optional(),
+  maxStreamsPerClient: count.optional(),
 });
 
 /** The config file's schema; every field optional. */
@@ -58,6 +78,7 @@ export const ConfigFileSchema = z.strictObject({
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
   deviceSilentMs: z.number().int().positive().optional(),
+  limits: LimitsSchema.optional(),
   kafkaMirror: z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
@@ -87,6 +108,8 @@ export interface BrokerConfig {
   retentionCheckMs: number;
   /** A device none of whose streams pushed for this long counts as silent. */
   deviceSilentMs: number;
+  /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
+  limits: NodeLimits;
   /** Mirror these topics into Apache Kafka (edge/kafka). */
   kafkaMirror?: KafkaMirrorConfig;
 }
@@ -114,6 +137,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
   deviceSilentMs: 60_000,
+  limits: DEFAULT_LIMITS,
 };
 
 /** Flags of `deno task serve`. */
@@ -135,6 +159,7 @@ export const USAGE =
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
                  autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
                  retentionCheckMs, deviceSilentMs, kafkaMirror
+                 retentionCheckMs, limits, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -249,6 +274,12 @@ export async function loadConfig(
   }
   if (file.deviceSilentMs !== undefined) {
     config.deviceSilentMs = file.deviceSilentMs;
+  }
+  if (file.limits !== undefined) {
+    config.limits = {
+      ...DEFAULT_LIMITS,
+      ...dropUndefined(file.limits) as Partial<NodeLimits>,
+    };
   }
   if (file.kafkaMirror !== undefined) {
     config.kafkaMirror = dropUndefined(file.kafkaMirror) as KafkaMirrorConfig;

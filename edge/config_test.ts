@@ -92,3 +92,38 @@ Deno.test("bad flags and bad config files are ConfigErrors that say what", async
   );
   assert.deepEqual(parseFlags(["--help"]), { help: true });
 });
+
+Deno.test("limits: a file sets some, the rest keep their defaults; bad values are refused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/edgelog.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ limits: { maxConnections: 50, idleTimeoutMs: 1000 } }),
+    );
+    const config = await loadConfig(["--config", file], noEnv);
+    assert.equal(config.limits.maxConnections, 50);
+    assert.equal(config.limits.idleTimeoutMs, 1000);
+    assert.equal(
+      config.limits.maxTopics,
+      DEFAULT_CONFIG.limits.maxTopics,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  for (
+    const limits of [
+      { maxConnections: 0 },
+      { maxPartitionsPerTopic: 10_001 },
+      { headerTimeoutMs: 1.5 },
+      { maxStreams: "10" },
+      { maxSockets: 1 },
+    ]
+  ) {
+    assert.throws(
+      () => parseConfigFile({ limits }, "x.json"),
+      (err) => err instanceof ConfigError && err.message.includes("limits"),
+      JSON.stringify(limits),
+    );
+  }
+});

@@ -22,6 +22,10 @@ import {
 import { type MqttIngest, startMqttIngest } from "./gateway/mqtt_ingest.ts";
 import { loadNodeId } from "./gateway/node_id.ts";
 import { countingUpstream, renderSyncMetrics } from "./gateway/sync_metrics.ts";
+import { ConfigError } from "./config.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
+import { serveHttp } from "./http_listener.ts";
+import { DEFAULT_LIMITS, trackOpenSegments } from "./limits.ts";
 import { FsStorage } from "./storage/mod.ts";
 import { consoleFiles } from "./console_files.ts";
 import { describeFsync, EDGELOG_VERSION, freeBytes } from "./node_info.ts";
@@ -39,15 +43,28 @@ export interface Gateway {
 
 /** Starts a gateway from a resolved config. */
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  const lock = await lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: GatewayConfig,
+  unlock: () => void,
+): Promise<Gateway> {
+  const limits = { ...DEFAULT_LIMITS, ...config.limits };
   const nodeId = await loadNodeId(config.dataDir, config.nodeId);
   const holder: { replicator?: Replicator } = {};
-  const storage = await FsStorage.open(
-    `${config.dataDir}/log`,
-    config.segmentBytes === undefined
+  const storage = await FsStorage.open(`${config.dataDir}/log`, {
+    maxOpenSegments: limits.maxOpenSegmentFiles,
+    ...(config.segmentBytes === undefined
       ? {}
-      : { segmentBytes: config.segmentBytes },
-  );
+      : { segmentBytes: config.segmentBytes }),
+  });
   const log = await Log.open({
     storage,
     autoCreateTopics: true,
@@ -55,6 +72,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       ? { retentionMs: config.syncedRetentionMs }
       : {},
     retentionFloor: syncRetentionFloor(() => holder.replicator),
+    limits,
   });
   for (const [name, topic] of Object.entries(config.topics)) {
     if (!log.hasTopic(name)) {
@@ -67,6 +85,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     }
   }
   const groups = await GroupCoordinator.open({
+    maxGroupMembers: limits.maxGroupMembers,
     meta: log.meta,
     partitionCount: (t) =>
       log.hasTopic(t) ? log.topicConfig(t).partitions : undefined,
@@ -77,6 +96,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     retry: { attempts: 1 },
   });
   const metrics = new Metrics();
+  trackOpenSegments(metrics, storage);
   const active = new Replicator({
     log,
     client: countingUpstream(client, metrics),
@@ -99,6 +119,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       fsync: describeFsync("always"),
       storageFreeBytes: () => freeBytes(config.dataDir),
     },
+    holdLimits: limits,
     signal: shutdown.signal,
     extraRoutes: (app) => {
       app.get(
@@ -118,15 +139,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       );
     },
   });
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: () => {},
-  }, async (request) => {
-    const response = await app.fetch(request);
+  const server = serveHttp(async (request, info) => {
+    const response = await app.fetch(request, info);
     return isMetricsScrape(request, response)
       ? withSyncMetrics(response, config.upstream, active)
       : response;
+  }, {
+    hostname: config.host,
+    port: config.port,
+    maxConnections: limits.maxConnections,
+    headerTimeoutMs: limits.headerTimeoutMs,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    metrics,
   });
   active.start();
   active.measureLag().catch((err) =>
@@ -157,6 +181,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       await active.stop();
       await server.shutdown();
       await log.close();
+      unlock();
     },
   };
 }
@@ -196,7 +221,14 @@ if (import.meta.main) {
     console.error("Run 'deno task gateway --help' for the options.");
     Deno.exit(2);
   }
-  const gateway = await startGateway(config);
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`edgelog gateway: ${err.message}`);
+    Deno.exit(2);
+  }
   console.log(
     `edgelog gateway ${gateway.nodeId} listening on ${gateway.url}, syncing to ${config.upstream}`,
   );

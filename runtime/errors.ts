@@ -25,8 +25,10 @@ export const ERROR_STATUS = {
   OFFSET_OUT_OF_RANGE: 416,
   CORRUPT_BATCH: 400,
   UNSUPPORTED_COMPRESSION: 400,
+  TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  LIMIT_REACHED: 503,
   STORAGE_FULL: 507,
 } as const;
 
@@ -82,6 +84,45 @@ export class EdgelogError extends Error {
   toJSON(): { error: Record<string, unknown> } {
     return { error: { code: this.code, message: this.message, ...this.extra } };
   }
+}
+
+/**
+ * A request refused at a configured limit: `TOO_MANY_REQUESTS` (429) when
+ * the client is over its own share, `LIMIT_REACHED` (503) when the node is
+ * at a global limit. The limit's name goes in the body as `"limit"`.
+ */
+export function limitError(
+  limit: string,
+  message: string,
+  perClient = false,
+): EdgelogError {
+  return new EdgelogError(
+    perClient ? "TOO_MANY_REQUESTS" : "LIMIT_REACHED",
+    message,
+    { limit },
+  );
+}
+
+/**
+ * Whether `err` says the storage is out of space: ENOSPC or EDQUOT from a
+ * filesystem, QuotaExceededError from IndexedDB.
+ */
+export function isStorageFull(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { code, name } = err as { code?: unknown; name?: unknown };
+  return code === "ENOSPC" || code === "EDQUOT" ||
+    name === "QuotaExceededError";
+}
+
+/**
+ * Whether `err` says the process or the system is out of file descriptors
+ * (EMFILE, ENFILE): the node is at a limit of its host, not broken.
+ */
+export function isOutOfFiles(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null
+    ? (err as { code?: unknown }).code
+    : undefined;
+  return code === "EMFILE" || code === "ENFILE";
 }
 
 /** Whether `code` is a known error code. */

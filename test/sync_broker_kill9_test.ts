@@ -32,7 +32,7 @@ const KILLS = [
   { afterOffset: 2500, delayMs: 2 },
   { afterOffset: 4000, delayMs: 5 },
 ] as const;
-const SYNC_DEADLINE_MS = 15_000;
+const SYNC_DEADLINE_MS = 60_000;
 
 /** Every record of a central partition, read back as raw batches. */
 async function centralRecords(

@@ -9,6 +9,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { TopicConfig } from "../../runtime/log/types.ts";
+import { LimitsSchema } from "../config.ts";
+import type { NodeLimits } from "../limits.ts";
 
 const TopicSchema = z.strictObject({
   partitions: z.number().int().min(1).optional(),
@@ -34,6 +36,8 @@ export const GatewayFileSchema = z.strictObject({
   syncedRetentionMs: z.number().int().min(-1).optional(),
   /** Local segment size; budgets and retention delete whole segments. */
   segmentBytes: z.number().int().positive().optional(),
+  /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
+  limits: LimitsSchema.optional(),
   mqtt: z.strictObject({
     url: z.string().min(1),
     subscriptions: z.array(z.strictObject({
@@ -62,6 +66,8 @@ export interface GatewayConfig {
   syncedRetentionMs: number;
   /** Local segment size in bytes; the storage default when absent. */
   segmentBytes?: number;
+  /** Over the defaults of `edge/limits.ts`. */
+  limits?: Partial<NodeLimits>;
   mqtt: { url: string; subscriptions: MqttSubscription[] } | undefined;
 }
 
@@ -79,8 +85,14 @@ export const GATEWAY_USAGE =
   --data DIR      data directory (default ./gateway-data)
   --config FILE   JSON config: the above plus per-topic disk budgets
                   (topics.NAME.diskBudgetBytes, whenFull reject|dropOldest),
-                  syncedRetentionMs, segmentBytes and mqtt ingest
+                  syncedRetentionMs, segmentBytes, limits and mqtt ingest
   --help          this text`;
+
+function dropUndefined<T extends object>(value: T): Partial<NodeLimits> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  );
+}
 
 /** Parses flags (and the file that --config names) into a config; throws Error with a message for the operator. */
 export async function loadGatewayConfig(
@@ -152,6 +164,9 @@ export async function loadGatewayConfig(
     ...(file.segmentBytes === undefined
       ? {}
       : { segmentBytes: file.segmentBytes }),
+    ...(file.limits === undefined
+      ? {}
+      : { limits: dropUndefined(file.limits) }),
     mqtt: file.mqtt,
   };
 }

@@ -39,9 +39,11 @@ Deno.test("gateway config file: budgets per topic, bad files named", async () =>
         upstream: "http://b:9092",
         topics: { s: { diskBudgetBytes: 5000, whenFull: "dropOldest" } },
         syncedRetentionMs: 60000,
+        limits: { maxConnections: 64 },
       }),
     );
     const config = await loadGatewayConfig(["--config", good, "--port", "1"]);
+    assert.deepEqual(config.limits, { maxConnections: 64 });
     assert.deepEqual(config.topics.s, {
       diskBudgetBytes: 5000,
       whenFull: "dropOldest",
@@ -57,6 +59,14 @@ Deno.test("gateway config file: budgets per topic, bad files named", async () =>
     await assert.rejects(
       loadGatewayConfig(["--config", bad]),
       /Invalid config .*topics\.s\.whenFull/,
+    );
+    await Deno.writeTextFile(
+      bad,
+      JSON.stringify({ limits: { maxStreams: 0 } }),
+    );
+    await assert.rejects(
+      loadGatewayConfig(["--config", bad]),
+      /Invalid config .*limits\.maxStreams/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -27,6 +27,7 @@ import {
   readManifest,
   writeManifest,
 } from "./segment_manifest.ts";
+import type { OpenSegments } from "./open_segments.ts";
 import { type FsyncPolicy, SyncScheduler } from "./sync_policy.ts";
 import { removeIfExists, syncDir } from "./_fs_util.ts";
 
@@ -46,8 +47,8 @@ export interface PartitionOptions {
   segmentMs: number;
   indexIntervalBytes: number;
   clock: Clock;
-  /** Closed segments whose read handles stay open. */
-  maxOpenSegments: number;
+  /** Closed segments whose read handles stay open, shared by the storage. */
+  openSegments: OpenSegments;
 }
 
 interface PendingAppend {
@@ -79,7 +80,6 @@ export class FsPartitionStore implements PartitionStore {
   #syncer: SyncScheduler;
   #queue: PendingAppend[] = [];
   #draining: Promise<void> | undefined;
-  #recent = new Set<Segment>();
   #closed = false;
   #onClose: () => void;
 
@@ -277,7 +277,7 @@ export class FsPartitionStore implements PartitionStore {
     this.#manifest = this.#manifest.slice(count);
     for (const victim of victims) {
       this.#sizeBytes -= victim.sizeBytes;
-      this.#recent.delete(victim);
+      this.#options.openSegments.forget(victim);
       await victim.remove();
     }
     await this.#saveManifest();
@@ -300,6 +300,9 @@ export class FsPartitionStore implements PartitionStore {
         this.#syncer.close(),
         this.#sealing,
       ]);
+      for (const segment of this.#segments) {
+        this.#options.openSegments.forget(segment);
+      }
       await Promise.all(this.#segments.map((segment) => segment.close()));
       for (const result of closed) {
         if (result.status === "rejected") throw result.reason;
@@ -446,14 +449,7 @@ export class FsPartitionStore implements PartitionStore {
 
   /** Keeps the read handles of recently used closed segments open. */
   #touch(segment: Segment): void {
-    if (segment === this.#active) return;
-    this.#recent.delete(segment);
-    this.#recent.add(segment);
-    if (this.#recent.size > this.#options.maxOpenSegments) {
-      const oldest = this.#recent.values().next().value!;
-      this.#recent.delete(oldest);
-      oldest.release().catch(() => {});
-    }
+    if (segment !== this.#active) this.#options.openSegments.touch(segment);
   }
 }
 

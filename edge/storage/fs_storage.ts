@@ -13,6 +13,7 @@ import {
   FsPartitionStore,
   type PartitionOptions,
 } from "./fs_partition_store.ts";
+import { OpenSegments } from "./open_segments.ts";
 import { checkFsyncPolicy, type FsyncPolicy } from "./sync_policy.ts";
 import { syncDir } from "./_fs_util.ts";
 
@@ -32,9 +33,15 @@ export interface FsStorageOptions {
   indexIntervalBytes?: number;
   /** Times segment age and the fsync interval; default the system clock. */
   clock?: Clock;
-  /** Closed segments per partition whose read handles stay open; default 16. */
+  /**
+   * Closed segments whose read handles stay open, across all partitions;
+   * default 256. Others close and reopen on their next read.
+   */
   maxOpenSegments?: number;
 }
+
+/** Closed segments' read handles kept open by default, in all. */
+export const DEFAULT_MAX_OPEN_SEGMENTS = 256;
 
 interface OpenEntry {
   store: Promise<FsPartitionStore>;
@@ -70,11 +77,11 @@ function partitionOptions(options: FsStorageOptions): PartitionOptions {
       0x7fffffff,
     ),
     clock: options.clock ?? systemClock,
-    maxOpenSegments: positiveInteger(
+    openSegments: new OpenSegments(positiveInteger(
       "maxOpenSegments",
-      options.maxOpenSegments ?? 16,
-      65536,
-    ),
+      options.maxOpenSegments ?? DEFAULT_MAX_OPEN_SEGMENTS,
+      1_000_000,
+    )),
   };
 }
 
@@ -107,6 +114,12 @@ export class FsStorage implements Storage {
     this.dir = dir;
     this.meta = meta;
     this.#options = options;
+  }
+
+  /** Closed segments' read handles open now, and their cap. */
+  get openSegments(): { open: number; max: number } {
+    const { size, max } = this.#options.openSegments;
+    return { open: size, max };
   }
 
   /** Opens (creating when absent) the storage rooted at `dir`. */
@@ -162,16 +175,17 @@ export class FsStorage implements Storage {
     const topicDir = `${this.dir}/topics/${topic}`;
     try {
       await Deno.remove(topicDir);
-      await syncDir(`${this.dir}/topics`);
     } catch {
-      // Another partition still holds the folder, or a concurrent deletion of
-      // the topic's last other partition has just removed it.
+      // Other partitions remain, or a concurrent deletion of the topic's
+      // last other partition removed the directory first.
       try {
         await syncDir(topicDir);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
+      return;
     }
+    await syncDir(`${this.dir}/topics`);
   }
 
   /** Closes every open partition (flushing it) and waits for meta writes. */

@@ -7,7 +7,7 @@
  */
 
 import { type Clock, systemClock } from "../clock.ts";
-import { EdgelogError } from "../errors.ts";
+import { EdgelogError, limitError } from "../errors.ts";
 import { ConsumerGroup } from "./consumer_group.ts";
 import { newMemberId } from "./member_id.ts";
 import { OffsetStore, type StoredOffset } from "./offset_store.ts";
@@ -24,6 +24,8 @@ import type {
 
 const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
+/** Members of one group by default. */
+export const DEFAULT_MAX_GROUP_MEMBERS = 1000;
 
 /**
  * Coordinates every consumer group of a node.
@@ -88,6 +90,7 @@ export class GroupCoordinator {
   readonly #highWatermark: (topic: string, partition: number) => number;
   readonly #sessionTimeoutMs: number;
   readonly #heartbeatIntervalMs: number;
+  readonly #maxGroupMembers: number;
   readonly #offsets: OffsetStore;
   readonly #groups = new Map<string, ConsumerGroup>();
 
@@ -100,7 +103,14 @@ export class GroupCoordinator {
       DEFAULT_SESSION_TIMEOUT_MS;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ??
       DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.#maxGroupMembers = options.maxGroupMembers ??
+      DEFAULT_MAX_GROUP_MEMBERS;
     this.#offsets = offsets;
+  }
+
+  /** Members one group may hold. */
+  get maxGroupMembers(): number {
+    return this.#maxGroupMembers;
   }
 
   /** Opens a coordinator over `options.meta`, reloading committed offsets. */
@@ -292,6 +302,12 @@ export class GroupCoordinator {
       const members = this.#groups.get(group) ?? new ConsumerGroup(
         this.#partitionCount,
       );
+      if (members.size >= this.#maxGroupMembers) {
+        throw limitError(
+          "maxGroupMembers",
+          `Group '${group}' already has ${members.size} of ${this.#maxGroupMembers} members`,
+        );
+      }
       this.#groups.set(group, members);
       const id = newMemberId(
         this.#random,

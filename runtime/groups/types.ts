@@ -26,6 +26,11 @@ export interface GroupCoordinatorOptions {
   defaultSessionTimeoutMs?: number;
   /** How often members are told to heartbeat; default 3 000. */
   heartbeatIntervalMs?: number;
+  /**
+   * Members one group may hold; a join past it is LIMIT_REACHED. Default
+   * 1 000: every join recomputes the group's assignment over all members.
+   */
+  maxGroupMembers?: number;
 }
 
 /** Partitions of one topic, ascending. */

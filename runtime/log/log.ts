@@ -7,14 +7,14 @@
  */
 
 import { type Clock, systemClock } from "../clock.ts";
-import { EdgelogError } from "../errors.ts";
+import { EdgelogError, limitError } from "../errors.ts";
 import { partitionForKey } from "../format/mod.ts";
 import {
   type AppendEvent,
   type DropEvent,
   PartitionLog,
 } from "./partition_log.ts";
-import type { MetaStore, Storage } from "./storage.ts";
+import type { MetaStore, PartitionStore, Storage } from "./storage.ts";
 import { validateTopicName } from "./topic_name.ts";
 import type {
   PartitionInfo,
@@ -37,7 +37,27 @@ export interface LogOptions {
   autoCreateTopics?: boolean;
   /** Offsets >= the returned value must not be removed by time/size retention (unsynced data). */
   retentionFloor?: (topic: string, partition: number) => number;
+  /** Caps on topics and partitions, over {@linkcode DEFAULT_TOPIC_LIMITS}. */
+  limits?: Partial<TopicLimits>;
 }
+
+/** How many topics and partitions a log may hold. */
+export interface TopicLimits {
+  maxTopics: number;
+  maxPartitionsPerTopic: number;
+  /** Partitions of all topics together. */
+  maxPartitions: number;
+}
+
+/**
+ * Defaults that keep a node's open files and start-up time bounded: each
+ * partition holds its active segment open.
+ */
+export const DEFAULT_TOPIC_LIMITS: Readonly<TopicLimits> = Object.freeze({
+  maxTopics: 1000,
+  maxPartitionsPerTopic: 1000,
+  maxPartitions: 4000,
+});
 
 /** Kafka's defaults: one partition, seven days, no size limit, no budget. */
 export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
@@ -52,6 +72,12 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
 /** Kafka's ceiling on partitions per topic, which edgelog keeps. */
 const MAX_PARTITIONS = 10_000;
 const TOPIC_KEY_PREFIX = "topic/";
+/**
+ * A topic being created or deleted: written before its partitions are made
+ * or removed, cleared after, so a crash in between is finished at the next
+ * open instead of leaving orphan partitions.
+ */
+const PENDING_KEY_PREFIX = "topic-pending/";
 
 interface Topic {
   config: TopicConfig;
@@ -134,6 +160,15 @@ function notify<E>(listeners: ReadonlySet<(event: E) => void>, event: E): void {
   }
 }
 
+/** The partition count a pending-topic record holds (0 when unreadable). */
+function pendingPartitions(value: unknown): number {
+  const partitions = (value as { partitions?: unknown } | null)?.partitions;
+  return typeof partitions === "number" && Number.isSafeInteger(partitions) &&
+      partitions > 0 && partitions <= MAX_PARTITIONS
+    ? partitions
+    : 0;
+}
+
 function topicNotFound(name: string): EdgelogError {
   return new EdgelogError("TOPIC_NOT_FOUND", `Topic '${name}' does not exist`);
 }
@@ -164,6 +199,8 @@ export class Log {
   #autoCreate: boolean;
   #retentionFloor: (topic: string, partition: number) => number;
   #topics = new Map<string, Topic>();
+  #limits: TopicLimits;
+  #partitionTotal = 0;
   #appendListeners = new Set<(event: AppendEvent) => void>();
   #dropListeners = new Set<(event: DropEvent) => void>();
   /** Serializes topic creation and deletion. */
@@ -178,6 +215,22 @@ export class Log {
     this.#defaults = defaults;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#retentionFloor = options.retentionFloor ?? (() => Infinity);
+    this.#limits = { ...DEFAULT_TOPIC_LIMITS, ...options.limits };
+  }
+
+  /** The caps on topics and partitions. */
+  get limits(): Readonly<TopicLimits> {
+    return this.#limits;
+  }
+
+  /** Topics held now. */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /** Partitions of all topics held now. */
+  get partitionCount(): number {
+    return this.#partitionTotal;
   }
 
   /** Opens the log, reloading every topic recorded in the storage's metadata. */
@@ -187,16 +240,26 @@ export class Log {
       options.defaults ?? {},
     );
     const log = new Log(options, defaults);
+    const configs = new Map<string, TopicConfig>();
     for (const [key, value] of await log.meta.list(TOPIC_KEY_PREFIX)) {
-      const name = key.slice(TOPIC_KEY_PREFIX.length);
-      const config = resolveConfig(
-        DEFAULT_TOPIC_CONFIG,
-        value as Record<string, unknown>,
+      configs.set(
+        key.slice(TOPIC_KEY_PREFIX.length),
+        resolveConfig(DEFAULT_TOPIC_CONFIG, value as Record<string, unknown>),
       );
+    }
+    for (const [key, value] of await log.meta.list(PENDING_KEY_PREFIX)) {
+      const name = key.slice(PENDING_KEY_PREFIX.length);
+      if (!configs.has(name)) {
+        await log.#removePartitions(name, pendingPartitions(value));
+      }
+      await log.meta.delete(key);
+    }
+    for (const [name, config] of configs) {
       log.#topics.set(name, {
         config,
         partitions: await log.#openPartitions(name, config),
       });
+      log.#partitionTotal += config.partitions;
     }
     return log;
   }
@@ -234,21 +297,24 @@ export class Log {
           `Topic '${name}' already exists`,
         );
       }
+      this.#checkLimits(resolved.partitions);
+      const pendingKey = PENDING_KEY_PREFIX + name;
+      await this.meta.set(pendingKey, { partitions: resolved.partitions });
       // A crash during an earlier deletion may have left partitions behind.
-      await Promise.all(
-        Array.from(
-          { length: resolved.partitions },
-          (_, p) => this.#storage.deletePartition(name, p),
-        ),
-      );
-      const partitions = await this.#openPartitions(name, resolved);
+      await this.#removePartitions(name, resolved.partitions);
+      let partitions: PartitionLog[] = [];
       try {
+        partitions = await this.#openPartitions(name, resolved);
         await this.meta.set(TOPIC_KEY_PREFIX + name, resolved);
       } catch (err) {
         await Promise.all(partitions.map((p) => p.close()));
+        await this.#removePartitions(name, resolved.partitions);
+        await this.meta.delete(pendingKey);
         throw err;
       }
       this.#topics.set(name, { config: resolved, partitions });
+      this.#partitionTotal += resolved.partitions;
+      await this.meta.delete(pendingKey);
       return topicInfo(name, resolved);
     });
   }
@@ -257,12 +323,14 @@ export class Log {
   deleteTopic(name: string): Promise<void> {
     return this.#adminTask(async () => {
       const topic = this.#topic(name);
+      const pendingKey = PENDING_KEY_PREFIX + name;
+      await this.meta.set(pendingKey, { partitions: topic.partitions.length });
       this.#topics.delete(name);
+      this.#partitionTotal -= topic.partitions.length;
       await Promise.all(topic.partitions.map((p) => p.close()));
       await this.meta.delete(TOPIC_KEY_PREFIX + name);
-      await Promise.all(
-        topic.partitions.map((_, p) => this.#storage.deletePartition(name, p)),
-      );
+      await this.#removePartitions(name, topic.partitions.length);
+      await this.meta.delete(pendingKey);
     });
   }
 
@@ -361,6 +429,36 @@ export class Log {
     await this.#storage.close();
   }
 
+  /** LIMIT_REACHED unless a topic of `partitions` fits the limits. */
+  #checkLimits(partitions: number): void {
+    const { maxTopics, maxPartitionsPerTopic, maxPartitions } = this.#limits;
+    if (this.#topics.size >= maxTopics) {
+      throw limitError(
+        "maxTopics",
+        `Cannot create a topic: the node holds ${this.#topics.size} of ${maxTopics} topics`,
+      );
+    }
+    if (partitions > maxPartitionsPerTopic) {
+      throw limitError(
+        "maxPartitionsPerTopic",
+        `Cannot create a topic of ${partitions} partitions: at most ${maxPartitionsPerTopic} per topic`,
+      );
+    }
+    if (this.#partitionTotal + partitions > maxPartitions) {
+      throw limitError(
+        "maxPartitions",
+        `Cannot create a topic of ${partitions} partitions: the node holds ${this.#partitionTotal} of ${maxPartitions}`,
+      );
+    }
+  }
+
+  /** Removes partitions 0..count-1 one at a time (absent ones are fine). */
+  async #removePartitions(name: string, count: number): Promise<void> {
+    for (let p = 0; p < count; p++) {
+      await this.#storage.deletePartition(name, p);
+    }
+  }
+
   #topic(name: string): Topic {
     const topic = this.#topics.get(name);
     if (topic === undefined) throw topicNotFound(name);
@@ -397,15 +495,26 @@ export class Log {
     return run;
   }
 
+  /** Opens every partition of a topic; on a failure closes those it opened. */
   async #openPartitions(
     name: string,
     config: TopicConfig,
   ): Promise<PartitionLog[]> {
-    const stores = await Promise.all(
+    const settled = await Promise.allSettled(
       Array.from(
         { length: config.partitions },
         (_, p) => this.#storage.openPartition(name, p),
       ),
+    );
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed !== undefined) {
+      await Promise.all(
+        settled.map((s) => s.status === "fulfilled" ? s.value.close() : null),
+      );
+      throw failed.reason;
+    }
+    const stores = settled.map((s) =>
+      (s as PromiseFulfilledResult<PartitionStore>).value
     );
     return stores.map((store, partition) =>
       new PartitionLog(store, {

@@ -9,14 +9,22 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import type { Clock } from "../clock.ts";
+import { EdgelogError } from "../errors.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
 import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
+import { DEFAULT_HOLD_LIMITS, type HoldLimits, Slots } from "./limits.ts";
 import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
-import { onError, onNotFound, validationHook } from "./errors.ts";
+import {
+  onError,
+  onNotFound,
+  toEdgelogError,
+  validationHook,
+} from "./errors.ts";
 import { type NodeInfo, registerBrokerRoutes } from "./broker_routes.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
 import { registerGroupAdminRoutes } from "./group_admin_routes.ts";
@@ -43,6 +51,8 @@ export interface CreateAppOptions {
   maxBodyBytes?: number;
   /** Cap of a fetch's `maxWaitMs`; default 30 s. */
   maxWaitMs?: number;
+  /** Caps on long polls and SSE streams; default {@linkcode DEFAULT_HOLD_LIMITS}. */
+  holdLimits?: Partial<HoldLimits>;
   /** Default the log's clock; handed to `extraRoutes`. */
   clock?: Clock;
   /**
@@ -190,6 +200,7 @@ const metricsRoute = createRoute({
  */
 export function createApp(options: CreateAppOptions): ServerApp {
   const metrics = options.metrics ?? new Metrics();
+  const hold = { ...DEFAULT_HOLD_LIMITS, ...options.holdLimits };
   const ctx: ServerContext = {
     log: options.log,
     groups: options.groups,
@@ -199,13 +210,30 @@ export function createApp(options: CreateAppOptions): ServerApp {
     signal: options.signal ?? new AbortController().signal,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+    longPolls: new Slots(
+      { name: "maxLongPolls", max: hold.maxLongPolls },
+      { name: "maxLongPollsPerClient", max: hold.maxLongPollsPerClient },
+      metrics,
+    ),
+    streams: new Slots(
+      { name: "maxStreams", max: hold.maxStreams },
+      { name: "maxStreamsPerClient", max: hold.maxStreamsPerClient },
+      metrics,
+    ),
   };
   metrics.attach(options.log);
+  metrics.trackGroups(options.groups);
 
   const app: ServerApp = new OpenAPIHono<ServerEnv>({
     defaultHook: validationHook,
   });
-  app.onError(onError);
+  app.onError((err, c) => {
+    // Hono's own exceptions keep their path: a 415 names the content type.
+    const error = err instanceof HTTPException ? err : toEdgelogError(err);
+    const limit = error instanceof EdgelogError ? error.extra.limit : undefined;
+    if (typeof limit === "string") metrics.limitRefused(limit);
+    return onError(error, c);
+  });
   app.notFound(onNotFound);
   app.use("*", requestMetrics(metrics));
   const corsOrigins = options.corsOrigins ?? ["*"];

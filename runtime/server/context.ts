@@ -10,6 +10,7 @@ import type { Clock } from "../clock.ts";
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
 import type { AuthConfig, AuthVariables } from "./auth.ts";
+import type { Slots } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import { ErrorSchema } from "./schemas.ts";
 
@@ -33,6 +34,10 @@ export interface ServerContext {
   maxBodyBytes: number;
   /** Upper bound of a long poll's `maxWaitMs`. */
   maxWaitMs: number;
+  /** Long polls waiting now, capped in all and per client. */
+  longPolls: Slots;
+  /** SSE streams open now, capped in all and per client. */
+  streams: Slots;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -44,6 +49,8 @@ const STATUS_TEXT: Record<number, string> = {
   413: "Body too large",
   415: "Unsupported content type",
   416: "Offset out of range",
+  429: "This client is over its share of a limit",
+  503: "The node is at a limit",
   507: "Storage full",
 };
 

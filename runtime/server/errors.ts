@@ -9,7 +9,13 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { EdgelogError, type ErrorCode } from "../errors.ts";
+import {
+  EdgelogError,
+  type ErrorCode,
+  isOutOfFiles,
+  isStorageFull,
+  limitError,
+} from "../errors.ts";
 
 /** The codes hono's own exceptions (body parsing, media type gate) map to. */
 const HTTP_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
@@ -29,6 +35,25 @@ export function describeZodError(error: ZodError): string {
   }).join("; ");
 }
 
+/** Least time between two log lines about a full storage. */
+const STORAGE_FULL_LOG_MS = 60_000;
+let storageFullLoggedAt = -Infinity;
+
+/**
+ * One line, not a stack per request: while the disk stays full, every
+ * write fails the same way.
+ */
+function reportStorageFull(err: unknown): void {
+  const now = performance.now();
+  if (now - storageFullLoggedAt < STORAGE_FULL_LOG_MS) return;
+  storageFullLoggedAt = now;
+  console.error(
+    `edgelog: storage full, answering 507 STORAGE_FULL to writes: ${
+      (err as Error).message
+    }`,
+  );
+}
+
 /**
  * Converts anything thrown while serving a request into an EdgelogError;
  * errors that are not edgelog's own become INTERNAL (and are logged, since
@@ -43,6 +68,22 @@ export function toEdgelogError(err: unknown): EdgelogError {
   }
   if (err instanceof Error && err.name === "ZodError") {
     return new EdgelogError("BAD_REQUEST", describeZodError(err as ZodError));
+  }
+  if (isOutOfFiles(err)) {
+    console.error(
+      `edgelog: out of file descriptors: ${(err as Error).message}`,
+    );
+    return limitError(
+      "openFiles",
+      "The node has too many open files; try again later",
+    );
+  }
+  if (isStorageFull(err)) {
+    reportStorageFull(err);
+    return new EdgelogError(
+      "STORAGE_FULL",
+      "The node's storage is full; nothing was written",
+    );
   }
   console.error("edgelog: unexpected error while serving a request", err);
   const message = err instanceof Error ? err.message : String(err);

@@ -15,6 +15,7 @@ import {
   type ServerApp,
   type ServerContext,
 } from "./context.ts";
+import { clientOf } from "./limits.ts";
 import { linkSignals } from "./linked_signal.ts";
 import { logRecordToJson } from "../format/json_record.ts";
 import {
@@ -52,7 +53,7 @@ const fetchRecords = createRoute({
         },
       },
     },
-    ...errorResponses(404, 416),
+    ...errorResponses(404, 416, 429, 503),
   },
 });
 
@@ -129,11 +130,13 @@ export function registerFetchRoutes(app: ServerApp, ctx: ServerContext): void {
     const maxBytes = query.maxBytes ?? DEFAULT_MAX_BYTES;
     const maxWaitMs = Math.min(query.maxWaitMs ?? 0, ctx.maxWaitMs);
     if (maxWaitMs > 0 && offset === part.highWatermark) {
+      const release = ctx.longPolls.acquire(clientOf(c));
       const linked = linkSignals([c.req.raw.signal, ctx.signal]);
       try {
         await part.waitForData(offset, maxWaitMs, linked.signal);
       } finally {
         linked.dispose();
+        release();
       }
     }
 

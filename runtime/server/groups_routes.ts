@@ -39,7 +39,7 @@ const heartbeat = createRoute({
       description: "The member's epoch and assignment",
       content: { "application/json": { schema: HeartbeatResultSchema } },
     },
-    ...errorResponses(404, 409),
+    ...errorResponses(404, 409, 503),
   },
 });
 

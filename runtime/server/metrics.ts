@@ -87,6 +87,7 @@ export class Metrics {
   readonly rates: Rates;
   #counters = new Map<string, Family<number>>();
   #attached = new WeakSet<Log>();
+  #limits = new Map<string, { max: number; inUse: () => number }>();
   #latency: Family<HistogramValue> = {
     help: "HTTP request latency by route, method and status",
     samples: new Map(),
@@ -112,17 +113,42 @@ export class Metrics {
 
   /**
    * Counts every append of `log` as records in (once per log, however many
-   * apps share this Metrics).
+   * apps share this Metrics) and reports its topic and partition limits.
    */
   attach(log: Log): void {
     if (this.#attached.has(log)) return;
     this.#attached.add(log);
     log.onAppend((e) => this.recordsIn(e.topic, e.records, e.bytes));
+    const { maxTopics, maxPartitionsPerTopic, maxPartitions } = log.limits;
+    this.trackLimit("maxTopics", maxTopics, () => log.topicCount);
+    this.trackLimit("maxPartitions", maxPartitions, () => log.partitionCount);
+    this.trackLimit(
+      "maxPartitionsPerTopic",
+      maxPartitionsPerTopic,
+      () => Math.max(0, ...log.listTopics().map((t) => t.partitions)),
+    );
   }
 
   /** The current value of a counter, for tests and status pages. */
   value(name: string, labels: Labels = {}): number {
     return this.#counters.get(name)?.samples.get(keyOf(labels))?.value ?? 0;
+  }
+
+  /**
+   * Reports a configured limit: its value and, read at scrape time, how much
+   * of it is in use.
+   */
+  trackLimit(limit: string, max: number, inUse: () => number): void {
+    this.#limits.set(limit, { max, inUse });
+  }
+
+  /** Counts one request or connection refused at `limit`. */
+  limitRefused(limit: string): void {
+    this.inc(
+      "edgelog_limit_refusals_total",
+      "Requests and connections refused at a configured limit",
+      { limit },
+    );
   }
 
   /** Counts records and bytes appended to a topic. */
@@ -196,9 +222,39 @@ export class Metrics {
       }
     }
     this.#renderLatency(out);
+    this.#renderLimits(out);
     if (sources.log) renderLog(out, sources.log);
     if (sources.groups) renderGroups(out, sources.groups);
     return out.join("\n") + "\n";
+  }
+
+  /** Reports the member cap of `groups` and the largest group. */
+  trackGroups(groups: GroupCoordinator): void {
+    this.trackLimit(
+      "maxGroupMembers",
+      groups.maxGroupMembers,
+      () => Math.max(0, ...groups.listGroups().map((g) => g.members)),
+    );
+  }
+
+  #renderLimits(out: string[]): void {
+    if (this.#limits.size === 0) return;
+    const limits = [...this.#limits];
+    gauge(
+      out,
+      "edgelog_limit",
+      "A configured limit",
+      limits.map(([limit, { max }]) => ({ labels: { limit }, value: max })),
+    );
+    gauge(
+      out,
+      "edgelog_limit_in_use",
+      "How much of a configured limit is in use",
+      limits.map(([limit, { inUse }]) => ({
+        labels: { limit },
+        value: inUse(),
+      })),
+    );
   }
 
   #renderLatency(out: string[]): void {

@@ -63,7 +63,7 @@ const produce = createRoute({
         },
       },
     },
-    ...errorResponses(404, 413, 415, 507),
+    ...errorResponses(404, 413, 415, 503, 507),
   },
 });
 

@@ -17,6 +17,7 @@ import {
   type ServerContext,
 } from "./context.ts";
 import { toEdgelogError } from "./errors.ts";
+import { clientOf } from "./limits.ts";
 import { linkSignals } from "./linked_signal.ts";
 import { logRecordToJson } from "../format/json_record.ts";
 import { StreamQuerySchema, TopicParams } from "./schemas.ts";
@@ -24,6 +25,11 @@ import { decodeStreamToken, encodeStreamToken } from "./stream_token.ts";
 
 /** Records read from one partition per turn, so partitions take turns. */
 const RECORDS_PER_TURN = 100;
+/**
+ * Batch bytes read per turn (at least one batch): with each write awaited
+ * until the client takes it, this bounds what one stream holds in memory.
+ */
+const BYTES_PER_TURN = 256 * 1024;
 /** Idle time after which a comment line keeps proxies from closing the stream. */
 export const KEEPALIVE_MS = 15_000;
 
@@ -42,7 +48,7 @@ const streamTopic = createRoute({
       description: "An event stream",
       content: { "text/event-stream": { schema: z.string() } },
     },
-    ...errorResponses(404),
+    ...errorResponses(404, 429, 503),
   },
 });
 
@@ -81,7 +87,10 @@ async function pump(
       const at = Math.max(positions[p] ?? 0, part.logStartOffset);
       positions[p] = at;
       if (at >= part.highWatermark) continue;
-      const result = await part.read(at, { maxRecords: RECORDS_PER_TURN });
+      const result = await part.read(at, {
+        maxRecords: RECORDS_PER_TURN,
+        maxBytes: BYTES_PER_TURN,
+      });
       for (const record of result.records) {
         positions[p] = record.offset + 1;
         await stream.writeSSE({
@@ -132,6 +141,7 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
       c.req.valid("query").from ?? "latest",
       c.req.header("last-event-id"),
     );
+    const release = ctx.streams.acquire(clientOf(c));
     return streamSSE(c, async (stream) => {
       const closed = new AbortController();
       stream.onAbort(() => closed.abort());
@@ -148,6 +158,7 @@ export function registerStreamRoutes(app: ServerApp, ctx: ServerContext): void {
         }
       } finally {
         linked.dispose();
+        release();
       }
     });
   });

@@ -49,7 +49,7 @@ const createTopic = createRoute({
       description: "Created",
       content: { "application/json": { schema: TopicInfoSchema } },
     },
-    ...errorResponses(409),
+    ...errorResponses(409, 503, 507),
   },
 });
 
