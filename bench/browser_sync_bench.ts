@@ -6,11 +6,13 @@
  * cleared) with binary produce, in requests of the same size and
  * pipelining, for the ratio.
  *
- * Run: `deno run --allow-all bench/browser_sync_bench.ts [records]`.
+ * Run: `deno run --allow-all bench/browser_sync_bench.ts [records] [--profile]`;
+ * `--profile` prints the page's CPU self time by function during the sync
+ * (CDP's Profiler domain, sampled every millisecond).
  * Both sides use one in-process broker (fsync "never", temp directory), so
  * the numbers compare the two clients, not the disk. Playwright records the
  * page's network traffic through DevTools, which is why the SDK sends its
- * pushes as Blobs (see `blobBodies` in browser/sdk.ts): BufferSource
+ * pushes as Blobs (see `createSyncer` in browser/sdk.ts): BufferSource
  * bodies are copied into the inspector and made this bench 2.5-5x slower.
  * The clock starts at `setOffline(false)`; the page's `online` event
  * arrives some 10-150 ms later and kicks the syncer at once.
@@ -34,10 +36,13 @@ import {
   openDemo,
   startDemoBroker,
   waitForBrokerCount,
+  waitForRoundOnline,
 } from "../test/browser/demo_broker.ts";
 import { concatBytes } from "../runtime/format/bytes.ts";
 
-const RECORDS = Number(Deno.args[0] ?? 100_000);
+const RECORDS = Number(Deno.args.find((a) => !a.startsWith("--")) ?? 100_000);
+/** `--profile`: a CPU profile of the page during the sync, summarized. */
+const PROFILE = Deno.args.includes("--profile");
 const PER_PRODUCE = 1000;
 /** The replicator's defaults: 1 MiB per request, 3 in flight. */
 const REQUEST_BYTES = 1 << 20;
@@ -53,10 +58,7 @@ async function browserSync(
     const page = await context.newPage();
     page.setDefaultTimeout(300_000);
     await openDemo(page, `${url}/demo/?name=bench&budgetMiB=0`);
-    await page.waitForFunction(async () =>
-      // deno-lint-ignore no-explicit-any
-      (await (globalThis as any).edgelogDemo.log.sync.status()).online
-    );
+    await waitForRoundOnline(page);
     await context.setOffline(true);
     await page.evaluate(async ({ total, per }) => {
       // deno-lint-ignore no-explicit-any
@@ -70,12 +72,51 @@ async function browserSync(
         await log.produce("readings", records);
       }
     }, { total: RECORDS, per: PER_PRODUCE });
+    const cdp = PROFILE ? await context.newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 1000 });
+      await cdp.send("Profiler.start");
+    }
     const started = performance.now();
     await context.setOffline(false);
     await waitForBrokerCount(broker, "readings", RECORDS, 300_000);
-    return performance.now() - started;
+    const elapsed = performance.now() - started;
+    if (cdp) printProfile((await cdp.send("Profiler.stop")).profile);
+    return elapsed;
   } finally {
     await browser.close();
+  }
+}
+
+/** The part of a CDP `Profiler.Profile` the summary reads. */
+interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Prints the page's self time by function, the heaviest first. */
+function printProfile(profile: CpuProfile): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  let total = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    const frame = byId.get(id)!;
+    const file = frame.url.slice(frame.url.lastIndexOf("/") + 1);
+    const name = `${frame.functionName || "(anonymous)"} ${file}:${
+      frame.lineNumber + 1
+    }`;
+    const ms = (profile.timeDeltas?.[i] ?? 0) / 1000;
+    self.set(name, (self.get(name) ?? 0) + ms);
+    total += ms;
+  });
+  console.log(`page CPU profile: ${total.toFixed(0)} ms sampled, self time:`);
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${name}`);
   }
 }
 

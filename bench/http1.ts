@@ -192,3 +192,11 @@ export class Http1Connection {
 export function jsonBody(res: Http1Response): unknown {
   return JSON.parse(decoder.decode(res.body));
 }
+
+/** The JSON body of a 200 or 201 answer; an Error naming `what` otherwise. */
+export function expectOk(res: Http1Response, what: string): unknown {
+  if (res.status !== 200 && res.status !== 201) {
+    throw new Error(`${what}: ${res.status} ${decoder.decode(res.body)}`);
+  }
+  return jsonBody(res);
+}

@@ -26,10 +26,9 @@ import {
   VALUE_BYTES,
 } from "./batches.ts";
 import {
+  expectOk,
   Http1Connection,
   type Http1Connection as Conn,
-  type Http1Response,
-  jsonBody,
 } from "./http1.ts";
 import { encodeXadds, RespConnection, startRedis } from "./redis_peer.ts";
 import { readBatchHeader, splitBatches } from "../runtime/format/mod.ts";
@@ -124,15 +123,6 @@ async function loop(
     for (const c of conns) c.close();
   }
   return [records, bytes];
-}
-
-function expectOk(res: Http1Response, what: string): unknown {
-  if (res.status !== 200 && res.status !== 201) {
-    throw new Error(
-      `${what}: ${res.status} ${new TextDecoder().decode(res.body)}`,
-    );
-  }
-  return jsonBody(res);
 }
 
 async function createTopic(

@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]]`, names: storage, open, http,
- * listener, sync, idb, browser_sync, console.
+ * listener, sync, fleet, idb, browser_sync, validation, console.
  *
  * @module
  */
@@ -18,8 +18,10 @@ const BENCHES = [
   ["http", "http_bench.ts"],
   ["listener", "listener_bench.ts"],
   ["sync", "sync_bench.ts"],
+  ["fleet", "fleet_bench.ts"],
   ["idb", "idb_bench.ts"],
   ["browser_sync", "browser_sync_bench.ts"],
+  ["validation", "validation_bench.ts"],
   ["console", "console_bench.ts"],
 ] as const;
 

@@ -42,6 +42,8 @@ export const SYNC_PROGRESS_KEY = "browser/sync-progress";
 export interface SyncProgress {
   /** Whether the last round reached the upstream. */
   online: boolean;
+  /** When the last round ended; absent in progress saved before it was kept. */
+  roundMs?: number;
   lastSuccessMs: number | null;
   lastError: string | null;
   streams: {
@@ -287,6 +289,7 @@ export class BrowserSyncer {
       ok: error === undefined,
       progress: progress ?? {
         online: false,
+        roundMs: this.#clock.now(),
         lastSuccessMs: previous?.lastSuccessMs ?? null,
         lastError: error instanceof Error ? error.message : String(error),
         streams: previous?.streams ?? [],
@@ -306,6 +309,7 @@ export class BrowserSyncer {
     const failed = error !== undefined;
     return {
       online: failed ? status.online : true,
+      roundMs: this.#clock.now(),
       lastSuccessMs: failed
         ? previous?.lastSuccessMs ?? null
         : this.#clock.now(),

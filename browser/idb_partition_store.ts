@@ -23,6 +23,7 @@ import {
   FIELD,
   settle,
 } from "./idb_schema.ts";
+import type { StagedRow } from "./idb_produce_keys.ts";
 import { storageFullOr } from "./quota.ts";
 
 /** Most batches one `getAll` of a read fetches. */
@@ -34,6 +35,11 @@ export interface IdbPartitionStoreOptions {
   durability?: IDBTransactionDurability;
   /** Called once the store is closed. */
   onClose?: () => void;
+  /**
+   * Where appends go instead of IndexedDB while the storage stages them
+   * (see `idb_produce_keys.ts`); undefined when it does not.
+   */
+  staging?: () => StagedRow[] | undefined;
 }
 
 /** The partition's batches whose baseOffset is in [from, to). */
@@ -108,6 +114,7 @@ export class IdbPartitionStore implements PartitionStore {
   readonly #db: IDBPDatabase<EdgelogDB>;
   readonly #durability: IDBTransactionDurability;
   readonly #onClose: (() => void) | undefined;
+  readonly #staging: (() => StagedRow[] | undefined) | undefined;
   #state: PartitionState;
   /** Size of the batch last appended or read first: sizes read chunks. */
   #typicalBatchBytes: number;
@@ -154,6 +161,7 @@ export class IdbPartitionStore implements PartitionStore {
     this.#typicalBatchBytes = initial.typicalBatchBytes;
     this.#durability = initial.options.durability ?? "strict";
     this.#onClose = initial.options.onClose;
+    this.#staging = initial.options.staging;
   }
 
   get logStartOffset(): number {
@@ -175,7 +183,7 @@ export class IdbPartitionStore implements PartitionStore {
   async #append(batches: readonly Uint8Array[]): Promise<void> {
     if (batches.length === 0) return;
     const state = { ...this.#state };
-    const rows: { key: BatchKey; bytes: Uint8Array }[] = [];
+    const rows: StagedRow[] = [];
     for (const batch of batches) {
       const header = readBatchHeader(batch);
       if (batchSize(header) !== batch.byteLength) {
@@ -208,6 +216,15 @@ export class IdbPartitionStore implements PartitionStore {
       ];
       rows.push({ key, bytes: ownBytes(batch) });
     }
+    const staged = this.#staging?.();
+    if (staged) staged.push(...rows);
+    else await this.#write(rows);
+    this.#state = state;
+    this.#typicalBatchBytes = batches[batches.length - 1]?.byteLength ??
+      this.#typicalBatchBytes;
+  }
+
+  async #write(rows: readonly StagedRow[]): Promise<void> {
     const tx = this.#db.transaction("batches", "readwrite", {
       durability: this.#durability,
     });
@@ -219,9 +236,6 @@ export class IdbPartitionStore implements PartitionStore {
         `${rows.length} batches in ${this.#name()}`,
       );
     }
-    this.#state = state;
-    this.#typicalBatchBytes = batches[batches.length - 1]?.byteLength ??
-      this.#typicalBatchBytes;
   }
 
   /**

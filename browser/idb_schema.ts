@@ -6,6 +6,7 @@
  *                  timeKey, sizeBytes, endBytes]   the batch's bytes
  * partitions  key [topic, partition]               logStartOffset
  * meta        key string                           JSON-compatible values
+ * produces    key idempotency key, index "seq"     a keyed produce's answer
  * ```
  *
  * A batch is one row: its bytes alone, under a key given with the value
@@ -80,11 +81,24 @@ export interface PartitionRow {
   logStartOffset: number;
 }
 
+/**
+ * A produce made with an idempotency key: what it answered, written in the
+ * transaction of its batches (see `idb_produce_keys.ts`). `seq` counts keyed
+ * produces, so the oldest keys are the first to go.
+ */
+export interface ProduceRow {
+  seq: number;
+  topic: string;
+  positions: { partition: number; offset: number }[];
+  atMs: number;
+}
+
 /** The typed schema of an edgelog IndexedDB database. */
 export interface EdgelogDB extends DBSchema {
   batches: { key: BatchKey; value: Uint8Array };
   partitions: { key: [string, number]; value: PartitionRow };
   meta: { key: string; value: unknown };
+  produces: { key: string; value: ProduceRow; indexes: { seq: number } };
 }
 
 /**
@@ -92,9 +106,9 @@ export interface EdgelogDB extends DBSchema {
  * Version 1 kept nextOffset and size in the "partitions" row, written by
  * every append. Versions 1 and 2 stored each batch as one object of its
  * fields and bytes under the in-line key [topic, partition, baseOffset],
- * with a "time" index on the fields.
+ * with a "time" index on the fields. Version 4 added "produces".
  */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** A batch row of versions 1 and 2 (version 1 had no endBytes). */
 interface OldBatchRow {
@@ -176,13 +190,18 @@ export async function openEdgelogDB(
   const request = factory.open(name, DB_VERSION);
   request.addEventListener("upgradeneeded", (event) => {
     const db = request.result;
-    if (event.oldVersion > 0 && request.transaction) {
+    if (event.oldVersion === 0) {
+      db.createObjectStore("batches");
+      db.createObjectStore("partitions", { keyPath: ["topic", "partition"] });
+      db.createObjectStore("meta");
+    } else if (event.oldVersion < 3 && request.transaction) {
       upgradeToV3(request.transaction, event.oldVersion);
-      return;
     }
-    db.createObjectStore("batches");
-    db.createObjectStore("partitions", { keyPath: ["topic", "partition"] });
-    db.createObjectStore("meta");
+    if (event.oldVersion < 4) {
+      db.createObjectStore("produces").createIndex("seq", "seq", {
+        unique: true,
+      });
+    }
   });
   const db = await (wrap(request) as unknown as Promise<
     IDBPDatabase<EdgelogDB>

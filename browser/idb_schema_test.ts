@@ -148,7 +148,7 @@ for (const version of [1, 2] as const) {
     const storage = await IdbStorage.open("old", options);
     assert.deepEqual(await schemaOf(factory, "old"), {
       version: DB_VERSION,
-      stores: ["batches", "meta", "partitions"],
+      stores: ["batches", "meta", "partitions", "produces"],
     });
     assert.deepEqual(await storage.meta.get("config/t"), { hello: 1 });
 

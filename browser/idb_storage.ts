@@ -10,7 +10,17 @@ import type { IDBPDatabase } from "idb";
 import type { PartitionStore, Storage } from "../runtime/log/storage.ts";
 import { IdbMetaStore } from "./idb_meta_store.ts";
 import { IdbPartitionStore } from "./idb_partition_store.ts";
-import { type EdgelogDB, openEdgelogDB, settle } from "./idb_schema.ts";
+import {
+  commitKeyedProduce,
+  keyedProduce,
+  type StagedRow,
+} from "./idb_produce_keys.ts";
+import {
+  type EdgelogDB,
+  openEdgelogDB,
+  type ProduceRow,
+  settle,
+} from "./idb_schema.ts";
 import {
   type QuotaOptions,
   type QuotaStatus,
@@ -58,6 +68,7 @@ export class IdbStorage implements Storage {
   readonly #quota: QuotaOptions;
   readonly #persisted: boolean;
   readonly #open = new Map<string, Promise<IdbPartitionStore>>();
+  #staged: StagedRow[] | undefined;
 
   /** Opens (creating when absent) the database `name`. */
   static async open(
@@ -118,11 +129,49 @@ export class IdbStorage implements Storage {
       store = IdbPartitionStore.open(this.#db, { topic, partition }, {
         durability: this.#durability,
         onClose: () => this.#open.delete(id),
+        staging: () => this.#staged,
       });
       this.#open.set(id, store);
       store.catch(() => this.#open.delete(id));
     }
     return store;
+  }
+
+  /** The answer of the produce made with idempotency key `key`, if kept. */
+  keyedProduce(key: string): Promise<ProduceRow | undefined> {
+    return keyedProduce(this.#db, key);
+  }
+
+  /**
+   * Holds back every append from now on until {@linkcode commitProduce}
+   * writes them; a partition's state moves on at once. A storage whose
+   * staged appends are never committed must be closed, not used further.
+   */
+  stageAppends(): void {
+    if (this.#staged) throw new Error("Appends are staged already");
+    this.#staged = [];
+  }
+
+  /**
+   * Writes the staged appends and the answer of the produce made with the
+   * idempotency key `key` in one transaction, keeping the newest `maxKeys`
+   * keys (see `idb_produce_keys.ts`).
+   */
+  async commitProduce(
+    key: string,
+    answer: Omit<ProduceRow, "seq">,
+    maxKeys: number,
+  ): Promise<void> {
+    const rows = this.#staged;
+    if (!rows) throw new Error("No appends are staged");
+    this.#staged = undefined;
+    await commitKeyedProduce(this.#db, {
+      key,
+      rows,
+      answer,
+      maxKeys,
+      durability: this.#durability,
+    });
   }
 
   /**

@@ -90,8 +90,11 @@ export class LogSessions {
     this.#locks = options.locks ?? defaultLocks();
   }
 
-  /** Runs `fn` on a fresh Log, holding the write lock throughout. */
-  write<T>(fn: (log: Log) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a fresh Log (and the storage under it), holding the write
+   * lock throughout.
+   */
+  write<T>(fn: (log: Log, storage: IdbStorage) => Promise<T>): Promise<T> {
     return this.#locks.request(
       writeLockName(this.name),
       {},
@@ -100,7 +103,7 @@ export class LogSessions {
   }
 
   /** Runs `fn` on a fresh Log without the write lock: it must not change it. */
-  async read<T>(fn: (log: Log) => Promise<T>): Promise<T> {
+  async read<T>(fn: (log: Log, storage: IdbStorage) => Promise<T>): Promise<T> {
     const storage = await IdbStorage.open(this.name, {
       ...this.#options.storage,
       quota: { persist: false },
@@ -120,7 +123,7 @@ export class LogSessions {
       throw err;
     }
     try {
-      return await fn(log);
+      return await fn(log, storage);
     } finally {
       await log.close();
     }

@@ -25,6 +25,8 @@
  */
 
 import { EdgelogClient, type FetchFn } from "../runtime/client/client.ts";
+import { systemClock } from "../runtime/clock.ts";
+import { EdgelogError } from "../runtime/errors.ts";
 import {
   decodeJsonRecord,
   type FetchedRecord,
@@ -90,8 +92,28 @@ export interface BrowserLogOptions {
   idleMs?: number;
   /** Retry delays after a failed round. */
   backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * How many idempotency keys of produces the log keeps, newest first;
+   * default 10 000 (see {@linkcode ProduceOptions.idempotencyKey}).
+   */
+  idempotencyKeys?: number;
   fetch?: FetchFn;
   locks?: LockManagerLike;
+}
+
+/** Options of {@linkcode BrowserLog.produce}. */
+export interface ProduceOptions {
+  /**
+   * Makes the call exactly once: the key is stored in the same IndexedDB
+   * transaction as the records, and a produce with a key the log keeps
+   * appends nothing and answers the positions of the first. Use one key
+   * per logical write (say, a UUID saved with the app's own state before
+   * the call), and retry with it after a reload or a crash left the call's
+   * outcome unknown. 1 to 256 characters. The log keeps the newest
+   * `idempotencyKeys` keys (default 10 000); a retry after its key was
+   * dropped appends again.
+   */
+  idempotencyKey?: string;
 }
 
 /** One synced partition, as {@linkcode BrowserSync.status} reports it. */
@@ -106,10 +128,28 @@ export interface BrowserStreamStatus {
   droppedRecords: number;
 }
 
+/**
+ * Where {@linkcode BrowserSyncStatus.online} comes from: "navigator" is
+ * `navigator.onLine` alone (offline, or no round has ended since this
+ * context opened the log or the browser last went online or offline);
+ * "round" is whether the last sync round, from any context, reached the
+ * broker.
+ */
+export type OnlineSource = "navigator" | "round";
+
 /** The sync state of a log, the same in every tab. */
 export interface BrowserSyncStatus {
-  /** The browser is online and the last round reached the broker. */
+  /**
+   * What is known now: false while `navigator.onLine` is false; else
+   * whether the last round reached the broker, once a round ended since
+   * this context opened the log or saw the network change; before that,
+   * true (the browser says it is online).
+   */
   online: boolean;
+  /** Which of the two `online` is. */
+  onlineSource: OnlineSource;
+  /** When the last round of any context ended; null before the first. */
+  lastRoundMs: number | null;
   /** This context is the one that syncs now. */
   leader: boolean;
   localRecords: number;
@@ -158,6 +198,7 @@ export interface BrowserLog {
   produce(
     topic: string,
     records: readonly ProduceRecord[],
+    options?: ProduceOptions,
   ): Promise<RecordPosition[]>;
   /** Reads a partition's records from `offset` (default the log start). */
   read(
@@ -211,6 +252,55 @@ function topicConfigs(
   return { ...topics as Record<string, Partial<TopicConfig>> };
 }
 
+/** Longest idempotency key, in UTF-16 code units. */
+const MAX_KEY_LENGTH = 256;
+
+function checkIdempotencyKey(key: unknown): void {
+  if (
+    typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH
+  ) {
+    throw new TypeError(
+      `An idempotency key is a string of 1 to ${MAX_KEY_LENGTH} characters`,
+    );
+  }
+}
+
+/**
+ * A produce with an idempotency key, in a write session: the positions kept
+ * for the key if there are any, else the records appended and the key
+ * stored with them in one transaction.
+ */
+async function produceOnce(
+  log: Log,
+  storage: IdbStorage,
+  call: {
+    key: string;
+    topic: string;
+    inputs: readonly RecordInput[];
+    maxKeys: number;
+  },
+): Promise<RecordPosition[]> {
+  const { key, topic, inputs } = call;
+  const earlier = await storage.keyedProduce(key);
+  if (earlier) {
+    if (earlier.topic !== topic || earlier.positions.length !== inputs.length) {
+      throw new EdgelogError(
+        "BAD_REQUEST",
+        `The idempotency key '${key}' was used for ${earlier.positions.length} records in '${earlier.topic}', not ${inputs.length} in '${topic}'`,
+      );
+    }
+    return earlier.positions;
+  }
+  storage.stageAppends();
+  const positions = await log.produce(topic, inputs);
+  await storage.commitProduce(key, {
+    topic,
+    positions,
+    atMs: systemClock.now(),
+  }, call.maxKeys);
+  return positions;
+}
+
 /** The node id kept in the log's meta, generated on first use. */
 async function loadNodeId(sessions: LogSessions): Promise<string> {
   return await sessions.write(async (log) => {
@@ -238,6 +328,7 @@ async function computeStatus(
   meta: IdbStorage["meta"],
   synced: ReadonlySet<string> | undefined,
   leader: boolean,
+  networkChangedMs: number,
 ): Promise<BrowserSyncStatus> {
   const progress = await meta.get(SYNC_PROGRESS_KEY) as
     | SyncProgress
@@ -266,8 +357,13 @@ async function computeStatus(
   );
   const sum = (f: (s: BrowserStreamStatus) => number) =>
     streams.reduce((n, s) => n + f(s), 0);
+  const roundMs = progress?.roundMs ?? null;
+  const roundKnown = navigatorOnline() && roundMs !== null &&
+    roundMs >= networkChangedMs;
   return {
-    online: navigatorOnline() && (progress?.online ?? false),
+    online: roundKnown ? progress!.online : navigatorOnline(),
+    onlineSource: roundKnown ? "round" : "navigator",
+    lastRoundMs: roundMs,
     leader,
     localRecords: sum((s) => s.highWatermark),
     syncedRecords: sum((s) => s.ackedOffset + 1),
@@ -314,8 +410,11 @@ class BrowserLogImpl implements BrowserLog {
   #channel: BroadcastChannel | undefined;
   #synced: ReadonlySet<string> | undefined;
   #backgroundSync: boolean;
+  #maxKeys: number;
   #listeners = new Map<string, Set<(event: never) => void>>();
   #online: boolean | undefined;
+  /** When this context opened the log or last saw `online`/`offline`. */
+  #networkChangedMs = systemClock.now();
   #lastRoundFailed = false;
   #refreshing: Promise<void> = Promise.resolve();
   #unlisten: () => void = () => {};
@@ -327,6 +426,7 @@ class BrowserLogImpl implements BrowserLog {
     storage: IdbStorage;
     synced: ReadonlySet<string> | undefined;
     backgroundSync: boolean;
+    maxKeys: number;
   }) {
     this.name = init.name;
     this.nodeId = init.nodeId;
@@ -334,6 +434,7 @@ class BrowserLogImpl implements BrowserLog {
     this.#storage = init.storage;
     this.#synced = init.synced;
     this.#backgroundSync = init.backgroundSync;
+    this.#maxKeys = init.maxKeys;
     this.sync = {
       status: () => this.#status(),
       now: () => this.#syncer?.kick(),
@@ -361,10 +462,14 @@ class BrowserLogImpl implements BrowserLog {
       removeEventListener?: (type: string, fn: () => void) => void;
     };
     const onOnline = () => {
+      this.#networkChangedMs = systemClock.now();
       this.#syncer?.kick();
       this.#refresh();
     };
-    const onOffline = () => this.#refresh();
+    const onOffline = () => {
+      this.#networkChangedMs = systemClock.now();
+      this.#refresh();
+    };
     target.addEventListener?.("online", onOnline);
     target.addEventListener?.("offline", onOffline);
     this.#unlisten = () => {
@@ -396,10 +501,20 @@ class BrowserLogImpl implements BrowserLog {
   async produce(
     topic: string,
     records: readonly ProduceRecord[],
+    options: ProduceOptions = {},
   ): Promise<RecordPosition[]> {
     const inputs = records.map(recordInput);
-    const positions = await this.#sessions.write((log) =>
-      log.produce(topic, inputs)
+    const key = options.idempotencyKey;
+    if (key !== undefined) checkIdempotencyKey(key);
+    const positions = await this.#sessions.write((log, storage) =>
+      key === undefined
+        ? log.produce(topic, inputs)
+        : produceOnce(log, storage, {
+          key,
+          topic,
+          inputs,
+          maxKeys: this.#maxKeys,
+        })
     );
     this.#channel?.postMessage({ kind: "appended" } satisfies ChannelMessage);
     this.#syncer?.kick();
@@ -452,6 +567,7 @@ class BrowserLogImpl implements BrowserLog {
       this.#storage.meta,
       this.#synced,
       this.#syncer?.leader ?? false,
+      this.#networkChangedMs,
     );
   }
 
@@ -490,6 +606,12 @@ class BrowserLogImpl implements BrowserLog {
 export async function openBrowserLog(
   options: BrowserLogOptions,
 ): Promise<BrowserLog> {
+  const maxKeys = options.idempotencyKeys ?? 10_000;
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+    throw new RangeError(
+      `idempotencyKeys must be a whole number of at least 1, not ${maxKeys}`,
+    );
+  }
   const locks = options.locks ?? defaultLocks();
   const configs = topicConfigs(options.topics);
   const synced = options.topics === undefined
@@ -530,6 +652,7 @@ export async function openBrowserLog(
       storage,
       synced,
       backgroundSync: options.backgroundSync ?? true,
+      maxKeys,
     });
     if (options.sync ?? true) {
       holder.syncer = createSyncer({
@@ -573,38 +696,34 @@ export interface CreateSyncerOptions {
 }
 
 /**
- * `fetch` sending request bodies as Blobs. While DevTools records network
- * traffic (an open Network panel, or any CDP client such as Playwright),
- * Chromium copies a BufferSource body into the inspector, a Blob it does
- * not: a 1 MiB push then costs about 350 ms instead of 60 ms, and syncing
- * a backlog slows fivefold. Without DevTools both cost the same.
- */
-export function blobBodies(base: FetchFn): FetchFn {
-  return async (request) => {
-    if (request.body === null) return await base(request);
-    return await base(
-      new Request(request, { body: await request.blob() }),
-    );
-  };
-}
-
-/**
  * A syncer for a stored config: the client (no retries of its own, the
- * syncer backs off, bodies sent as Blobs) and, when asked, the upstream
+ * syncer backs off, pushes sent as Blobs) and, when asked, the upstream
  * topics created first.
+ *
+ * A push body goes to `fetch` as a Blob made from the bytes, not as the
+ * bytes: Chromium copies a BufferSource body into the Request and reads it
+ * back as a stream, and while DevTools records network traffic (an open
+ * Network panel, or any CDP client such as Playwright) it copies it into
+ * the inspector as well; a Blob it hands over whole.
  */
 export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
   const { config } = options;
   const client = new EdgelogClient(config.upstream, {
     retry: { attempts: 1 },
     ...(config.token === undefined ? {} : { token: config.token }),
-    fetch: blobBodies(options.fetch ?? ((request) => fetch(request))),
+    fetch: options.fetch ?? ((request) => fetch(request)),
   });
   let topicsReady = !config.createUpstreamTopics;
   const upstream = {
     async registerStream(nodeId: string, topic: string, partition: number) {
       if (!topicsReady) {
+        // Listed first: a create answered 409 TOPIC_EXISTS is a failed
+        // load in the console, and every new leader would print one. A
+        // token that may not list topics creates them all, as before.
+        const listed = await client.listTopics().catch(() => []);
+        const existing = new Set(listed.map((t) => t.name));
         for (const name of config.topics ?? [topic]) {
+          if (existing.has(name)) continue;
           await client.createTopic(name).catch((err) => {
             if ((err as { code?: unknown }).code !== "TOPIC_EXISTS") throw err;
           });
@@ -613,7 +732,16 @@ export function createSyncer(options: CreateSyncerOptions): BrowserSyncer {
       }
       return await client.registerStream(nodeId, topic, partition);
     },
-    pushBatches: client.pushBatches.bind(client),
+    pushBatches: (
+      producerId: number,
+      bytes: Uint8Array,
+      pushOptions?: { dropped?: number },
+    ) =>
+      client.pushBatches(
+        producerId,
+        new Blob([bytes as Uint8Array<ArrayBuffer>]),
+        pushOptions,
+      ),
   };
   return new BrowserSyncer({
     sessions: options.sessions,

@@ -26,6 +26,7 @@ import { lockDataDir } from "./data_dir_lock.ts";
 import { trackOpenSegments } from "./limits.ts";
 import { type HttpListener, serveHttp } from "./http_listener.ts";
 import { KafkaMirror } from "./kafka/mirror.ts";
+import { mirrorRoutes } from "./kafka/mirror_routes.ts";
 import { FsStorage } from "./storage/mod.ts";
 
 /** A running broker. */
@@ -100,6 +101,7 @@ export async function startBroker(
       defaults: config.topicDefaults,
       autoCreateTopics: config.autoCreateTopics,
       limits: config.limits,
+      maxDecompressedBytes: config.maxDecompressedBytes,
     });
   } catch (err) {
     lock.release();
@@ -108,6 +110,7 @@ export async function startBroker(
   const shutdown = new AbortController();
   let server: HttpListener | undefined;
   let registry: StreamRegistry | undefined;
+  let mirror: KafkaMirror | undefined;
   try {
     const groups = await GroupCoordinator.open({
       maxGroupMembers: config.limits.maxGroupMembers,
@@ -124,6 +127,9 @@ export async function startBroker(
       autoCreateTopics: config.autoCreateTopics,
     });
     registry = streams;
+    mirror = config.kafkaMirror &&
+      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
+    const kafkaMirror = mirror;
     const app = createApp({
       log,
       groups,
@@ -144,8 +150,10 @@ export async function startBroker(
           syncCounts(streams.list(), Date.now(), config.deviceSilentMs),
       },
       signal: shutdown.signal,
+      ...(kafkaMirror ? { mirror: kafkaMirror } : {}),
       extraRoutes: (app, ctx) => {
         syncRoutes(streams, { maxBodyBytes: config.maxBodyBytes })(app, ctx);
+        if (kafkaMirror) mirrorRoutes(kafkaMirror)(app);
         demoRoutes()(app);
       },
     });
@@ -159,8 +167,6 @@ export async function startBroker(
       metrics,
     });
     const port = server.addr.port;
-    const mirror = config.kafkaMirror &&
-      KafkaMirror.start(log, { ...config.kafkaMirror, metrics });
 
     const retention = setInterval(() => {
       groups.expireMembers();
@@ -177,7 +183,7 @@ export async function startBroker(
         shutdown.abort();
         await listening.shutdown();
         await streams.flush();
-        await mirror?.close();
+        await kafkaMirror?.close();
         await log.close();
         lock.release();
       })();
@@ -188,7 +194,7 @@ export async function startBroker(
       log,
       groups,
       metrics,
-      ...(mirror ? { kafkaMirror: mirror } : {}),
+      ...(kafkaMirror ? { kafkaMirror } : {}),
       close,
       [Symbol.asyncDispose]: close,
     };
@@ -196,6 +202,7 @@ export async function startBroker(
     shutdown.abort();
     await server?.shutdown();
     await registry?.flush().catch(() => {});
+    await mirror?.close();
     await log.close();
     lock.release();
     throw err;

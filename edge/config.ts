@@ -67,6 +67,7 @@ export const ConfigFileSchema = z.strictObject({
   }).optional(),
   autoCreateTopics: z.boolean().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
+  maxDecompressedBytes: z.number().int().positive().optional(),
   corsOrigins: z.array(z.string().min(1)).optional(),
   tokens: z.array(z.strictObject({
     token: z.string().min(1),
@@ -83,6 +84,7 @@ export const ConfigFileSchema = z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
     topics: z.array(z.string().min(1)),
     maxInFlight: z.number().int().min(1).max(5).optional(),
+    mode: z.enum(["dedicated", "shared"]).optional(),
     createTopics: z.boolean().optional(),
     replicationFactor: z.number().int().min(-1).optional(),
   }).optional(),
@@ -101,6 +103,11 @@ export interface BrokerConfig {
   topicDefaults: Partial<TopicConfig>;
   autoCreateTopics: boolean;
   maxBodyBytes: number;
+  /**
+   * Cap on the bytes one compressed batch's records expand to, on produce,
+   * sync and fetch; past it a batch is refused (413), never stored.
+   */
+  maxDecompressedBytes: number;
   /** Origins whose pages may call the API; ["*"] = any, [] = none. */
   corsOrigins: string[];
   auth: AuthConfig;
@@ -120,6 +127,7 @@ export type KafkaMirrorConfig = Pick<
   | "bootstrap"
   | "topics"
   | "maxInFlight"
+  | "mode"
   | "createTopics"
   | "replicationFactor"
 >;
@@ -133,6 +141,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   topicDefaults: {},
   autoCreateTopics: false,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxDecompressedBytes: 64 * 1024 * 1024,
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
@@ -157,9 +166,9 @@ export const USAGE =
   --port N       port, 0 for any free one (default 9092; env EDGELOG_PORT)
   --data DIR     data directory (default ./data; env EDGELOG_DATA)
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
-                 autoCreateTopics, maxBodyBytes, corsOrigins, tokens, tls,
-                 retentionCheckMs, deviceSilentMs, kafkaMirror
-                 retentionCheckMs, limits, kafkaMirror
+                 autoCreateTopics, maxBodyBytes, maxDecompressedBytes,
+                 corsOrigins, tokens, tls, retentionCheckMs, deviceSilentMs,
+                 limits, kafkaMirror
   --help         this text`;
 
 function parsePort(value: string, source: string): number {
@@ -259,6 +268,9 @@ export async function loadConfig(
     config.autoCreateTopics = file.autoCreateTopics;
   }
   if (file.maxBodyBytes !== undefined) config.maxBodyBytes = file.maxBodyBytes;
+  if (file.maxDecompressedBytes !== undefined) {
+    config.maxDecompressedBytes = file.maxDecompressedBytes;
+  }
   if (file.corsOrigins !== undefined) config.corsOrigins = file.corsOrigins;
   if (file.tokens !== undefined) {
     config.auth = {

@@ -20,6 +20,7 @@ Deno.test("syncCounts: a device is silent when none of its streams was seen with
     ackedOffset: 0,
     lastSeenMs,
     droppedRecords: 0,
+    lagRecords: null,
   });
   assert.deepEqual(
     syncCounts(

@@ -189,3 +189,78 @@ Deno.test("client retries: never a 4xx, but a 5xx", async () => {
     assert.equal(calls, 3);
   });
 });
+
+Deno.test("multi-stream push and paged listing over HTTP: auth per stream, bad paging refused, both in the OpenAPI document", async () => {
+  await withBroker(async (broker) => {
+    const a = new EdgelogClient(broker.url, { token: "node-a-secret" });
+    const admin = new EdgelogClient(broker.url, { token: "admin-secret" });
+    const a0 = await a.registerStream("a", "events", 0);
+    const a1 = await a.registerStream("a", "events", 1);
+    const b0 = await admin.registerStream("b", "events", 0);
+    const batch = (s: { producerId: number; producerEpoch: number }, at = 0) =>
+      batchFor(s.producerId, s.producerEpoch, at);
+
+    // One of node b's batches in node a's body: nothing is appended.
+    const mixed = new Uint8Array([
+      ...await batch(a0),
+      ...await batch(b0),
+    ]);
+    await rejects(a.pushStreams(mixed), "FORBIDDEN");
+    assert.equal(broker.log.partition("events", 0).highWatermark, 0);
+
+    const results = await a.pushStreams(
+      new Uint8Array([
+        ...await batch(a0),
+        ...await batch(a1),
+        ...await batch(a0, 5),
+      ]),
+    );
+    assert.deepEqual(results.map((r) => r.producerId), [
+      a0.producerId,
+      a1.producerId,
+    ]);
+    const refused = results[0] as {
+      status: number;
+      error: Record<string, unknown>;
+    };
+    assert.equal(refused.status, 409, "a0's second batch leaves a gap");
+    assert.equal(refused.error.expectedOffset, 0, "refused whole, as alone");
+    assert.equal((results[1] as { ackedOffset: number }).ackedOffset, 0);
+    assert.equal(broker.log.partition("events", 0).highWatermark, 1, "only a1");
+
+    const page = await admin.listStreamsPage({ limit: 2 });
+    assert.deepEqual(page.streams.map((s) => s.producerId), [
+      a0.producerId,
+      a1.producerId,
+    ]);
+    assert.equal(page.next, a1.producerId);
+    const last = await admin.listStreamsPage({ limit: 2, after: page.next });
+    assert.deepEqual(last.streams.map((s) => s.nodeId), ["b"]);
+    assert.equal(last.next, undefined);
+    for (const query of ["limit=0", "limit=10001", "after=-1", "minLag=x"]) {
+      const res = await fetch(`${broker.url}/v1/sync/streams?${query}`, {
+        headers: { authorization: "Bearer admin-secret" },
+      });
+      assert.equal(res.status, 400, query);
+      assert.equal((await res.json()).error.code, "BAD_REQUEST");
+    }
+    const declared = await fetch(`${broker.url}/v1/sync/batches`, {
+      method: "POST",
+      headers: {
+        authorization: "Bearer node-a-secret",
+        "content-type": "application/vnd.edgelog.batches",
+        "edgelog-dropped": "3",
+      },
+      body: (await batch(a1, 1)) as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(declared.status, 400, "a gap cannot be declared here");
+    await declared.body?.cancel();
+    assert.equal(broker.log.partition("events", 0).highWatermark, 1);
+    const doc = await (await fetch(`${broker.url}/openapi.json`)).json();
+    assert.ok(
+      doc.paths["/v1/sync/batches"]?.post,
+      "multi-stream push documented",
+    );
+    assert.ok(doc.paths["/v1/sync/streams"]?.get?.parameters?.length >= 6);
+  });
+});

@@ -32,6 +32,8 @@ import { Cell, Empty, ErrorNote, Loading, Pager } from "./ui.ts";
 import { Upstream, type UpstreamStatus } from "./upstream.ts";
 
 const PAGE_SIZE = 50;
+/** Streams asked for per request (the node's largest page). */
+const STREAMS_PAGE = 10_000;
 /** Used until the node says its own threshold. */
 const DEFAULT_SILENT_MS = 60_000;
 
@@ -43,14 +45,21 @@ export async function loadStreams(
   signal: AbortSignal,
   nodeId?: string,
 ): Promise<StreamRow[] | null> {
-  const query = nodeId === undefined
-    ? ""
-    : `?nodeId=${encodeURIComponent(nodeId)}`;
+  // The node answers in pages; follow them to the end.
+  const streams: StreamRow[] = [];
+  let after: number | undefined;
   try {
-    const { streams } = await api<{ streams: StreamRow[] }>(
-      `/v1/sync/streams${query}`,
-      { signal },
-    );
+    do {
+      const query = new URLSearchParams({ limit: String(STREAMS_PAGE) });
+      if (nodeId !== undefined) query.set("nodeId", nodeId);
+      if (after !== undefined) query.set("after", String(after));
+      const page = await api<{ streams: StreamRow[]; next?: number }>(
+        `/v1/sync/streams?${query}`,
+        { signal },
+      );
+      streams.push(...page.streams);
+      after = page.next;
+    } while (after !== undefined);
     const now = Date.now();
     for (const s of streams) {
       ackedHistory.add(String(s.producerId), now, s.ackedOffset);
@@ -121,7 +130,8 @@ export function StreamTable(
                   <${Cell} label="Topic">${s.topic}</${Cell}>
                   <${Cell} label="Source p.">${s.sourcePartition}</${Cell}>
                   <${Cell} label="Central p.">${s.partition}</${Cell}>
-                  <${Cell} label="Records behind">${s.lagRecords === undefined
+                  <${Cell} label="Records behind">${s.lagRecords ===
+                        undefined || s.lagRecords === null
                     ? "not reported"
                     : formatCount(s.lagRecords)}</${Cell}>
                   <${Cell} label="Dropped">${formatCount(

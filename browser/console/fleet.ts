@@ -16,7 +16,8 @@ export interface StreamRow {
   ackedOffset: number;
   lastSeenMs: number;
   droppedRecords: number;
-  lagRecords?: number;
+  /** Null or absent while the device has not said how far it is. */
+  lagRecords?: number | null;
 }
 
 /** Columns the list sorts by. */

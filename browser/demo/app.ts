@@ -116,14 +116,21 @@ async function listStoredReadings(log: BrowserLog): Promise<void> {
   listReadings(records.map((r) => r.value));
 }
 
+/**
+ * Registers the service worker without waiting for it: offline (DevTools'
+ * emulation, some captive networks) `register()` may not settle for about a
+ * minute, and the log needs nothing from the worker to open.
+ */
+function registerWorker(): void {
+  if (!("serviceWorker" in navigator)) return;
+  const shell = ["./", "./app.js", "./style.css"]
+    .map((s) => `shell=${encodeURIComponent(s)}`).join("&");
+  navigator.serviceWorker.register(
+    `./sw.js?log=${encodeURIComponent(name)}&${shell}`,
+  ).catch((err) => console.warn("edgelog demo: no service worker", err));
+}
+
 async function main(): Promise<void> {
-  if ("serviceWorker" in navigator) {
-    const shell = ["./", "./app.js", "./style.css"]
-      .map((s) => `shell=${encodeURIComponent(s)}`).join("&");
-    await navigator.serviceWorker.register(
-      `./sw.js?log=${encodeURIComponent(name)}&${shell}`,
-    ).catch((err) => console.warn("edgelog demo: no service worker", err));
-  }
   const token = params.get("token");
   const log = await openBrowserLog({
     name,
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
   Object.assign(globalThis, {
     edgelogDemo: { log, record: (n: number) => record(log, n) },
   });
+  registerWorker();
 }
 
 main().catch((err) => {

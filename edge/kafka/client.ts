@@ -1,7 +1,7 @@
 /**
  * A minimal Kafka client: it finds the cluster's brokers through a
  * bootstrap address, keeps one connection per broker, and sends the
- * Metadata, CreateTopics, InitProducerId, ListOffsets and Produce requests
+ * Metadata, CreateTopics, InitProducerId, ListOffsets, Produce and Fetch requests
  * the mirror needs. It knows nothing of edgelog's log.
  *
  * @module
@@ -15,15 +15,18 @@ import {
   checkApiVersions,
   decodeApiVersions,
   decodeCreateTopics,
+  decodeFetch,
   decodeInitProducerId,
   decodeListOffsets,
   decodeMetadata,
   decodeProduce,
   encodeCreateTopics,
+  encodeFetch,
   encodeInitProducerId,
   encodeListOffsets,
   encodeMetadata,
   encodeProduce,
+  type FetchedPartition,
   type Metadata,
   type NewTopic,
   type ProduceBatch,
@@ -154,6 +157,31 @@ export class KafkaClient {
         `Produce answered nothing for ${batch.topic}-${batch.partition}`,
       );
     }
+    return result;
+  }
+
+  /**
+   * Reads batches of one partition from `offset` through its leader
+   * `nodeId`, up to about `maxBytes` (the first batch comes whole). Kafka's
+   * error code is thrown.
+   */
+  async fetch(
+    topic: string,
+    partition: number,
+    offset: number,
+    nodeId: number,
+    maxBytes = 1 << 20,
+  ): Promise<FetchedPartition> {
+    const body = await this.send(
+      nodeId,
+      API.fetch,
+      encodeFetch(topic, partition, offset, maxBytes),
+    );
+    const result = decodeFetch(body, topic, partition);
+    checkErrorCode(
+      result.errorCode,
+      `Cannot fetch ${topic}-${partition} at ${offset}`,
+    );
     return result;
   }
 

@@ -14,6 +14,7 @@ import { Reader, Writer } from "./wire.ts";
 /** The API key and version of each request this client sends. */
 export const API = {
   produce: { key: 0, version: 8 },
+  fetch: { key: 1, version: 4 },
   listOffsets: { key: 2, version: 4 },
   metadata: { key: 3, version: 8 },
   apiVersions: { key: 18, version: 1 },
@@ -84,6 +85,8 @@ export interface TopicMetadata {
 
 /** A decoded Metadata response. */
 export interface Metadata {
+  /** Kafka's cluster id (null from very old brokers). */
+  clusterId: string | null;
   brokers: BrokerAddress[];
   topics: TopicMetadata[];
 }
@@ -120,7 +123,7 @@ export function decodeMetadata(body: Uint8Array): Metadata {
     r.nullableString();
     return broker;
   });
-  r.nullableString();
+  const clusterId = r.nullableString();
   r.int32();
   const topics = r.array((r) => {
     const errorCode = r.int16();
@@ -141,7 +144,7 @@ export function decodeMetadata(body: Uint8Array): Metadata {
     r.int32();
     return { errorCode, name, partitions };
   });
-  return { brokers, topics };
+  return { clusterId, brokers, topics };
 }
 
 /** A topic to create. */
@@ -353,4 +356,82 @@ export function decodeListOffsets(body: Uint8Array): PartitionOffset[] {
       return { topic, partition, errorCode, offset };
     });
   }).flat();
+}
+
+/** What a Fetch answered for one partition. */
+export interface FetchedPartition {
+  errorCode: number;
+  highWatermark: number;
+  /** Whole record batches, possibly followed by a truncated one. */
+  records: Uint8Array;
+}
+
+// Fetch v4 request:
+//   replica_id int32 · max_wait_ms int32 · min_bytes int32 · max_bytes int32 ·
+//   isolation_level int8 ·
+//   topics [topic string · partitions [partition int32 · fetch_offset int64 ·
+//           partition_max_bytes int32]]
+// response:
+//   throttle_time_ms int32 · responses [topic string · partitions [
+//     partition int32 · error_code int16 · high_watermark int64 ·
+//     last_stable_offset int64 ·
+//     aborted_transactions [producer_id int64 · first_offset int64] (nullable) ·
+//     records bytes (nullable)]]
+
+/**
+ * Encodes a Fetch v4 request of one partition from `offset`, answering at
+ * once (max wait 0) with up to `maxBytes`; Kafka still sends the first
+ * batch whole when it is larger.
+ */
+export function encodeFetch(
+  topic: string,
+  partition: number,
+  offset: number,
+  maxBytes: number,
+): Uint8Array {
+  return new Writer()
+    .int32(-1)
+    .int32(0)
+    .int32(1)
+    .int32(maxBytes)
+    .int8(0)
+    .array([topic], (w, name) =>
+      w.string(name).array(
+        [partition],
+        (w, p) => w.int32(p).int64(offset).int32(maxBytes),
+      ))
+    .finish();
+}
+
+/** Decodes a Fetch v4 response of one partition. */
+export function decodeFetch(
+  body: Uint8Array,
+  topic: string,
+  partition: number,
+): FetchedPartition {
+  const r = new Reader(body);
+  r.int32();
+  const found = r.array((r) => {
+    const name = r.string();
+    return r.array((r) => {
+      const index = r.int32();
+      const errorCode = r.int16();
+      const highWatermark = r.int64();
+      r.int64();
+      r.array((r) => {
+        r.int64();
+        r.int64();
+      });
+      const records = r.nullableBytes() ?? new Uint8Array(0);
+      return { name, index, errorCode, highWatermark, records };
+    });
+  }).flat().find((p) => p.name === topic && p.index === partition);
+  if (found === undefined) {
+    throw new KafkaError(
+      -1,
+      `Fetch answered nothing for ${topic}-${partition}`,
+    );
+  }
+  const { errorCode, highWatermark, records } = found;
+  return { errorCode, highWatermark, records };
 }

@@ -5,11 +5,13 @@ import {
   checkApiVersions,
   decodeApiVersions,
   decodeCreateTopics,
+  decodeFetch,
   decodeInitProducerId,
   decodeListOffsets,
   decodeMetadata,
   decodeProduce,
   encodeCreateTopics,
+  encodeFetch,
   encodeListOffsets,
   encodeMetadata,
   encodeProduce,
@@ -106,6 +108,7 @@ Deno.test("decodeMetadata reads brokers, topics and leaders of v8", () => {
     .int32(0)
     .finish();
   assert.deepEqual(decodeMetadata(body), {
+    clusterId: "cluster",
     brokers: [{ nodeId: 1, host: "h", port: 9092 }],
     topics: [{
       errorCode: 0,
@@ -163,7 +166,10 @@ Deno.test("InitProducerId and ApiVersions errors are KafkaErrors with retriable 
       err.type === "COORDINATOR_LOAD_IN_PROGRESS",
   );
   const versions = new Writer().int16(0)
-    .array([0, 2, 3, 18, 19, 22], (w, key) => w.int16(key).int16(0).int16(13))
+    .array(
+      [0, 1, 2, 3, 18, 19, 22],
+      (w, key) => w.int16(key).int16(0).int16(13),
+    )
     .int32(0)
     .finish();
   checkApiVersions(decodeApiVersions(versions));
@@ -199,4 +205,42 @@ Deno.test("ListOffsets v4 asks for the latest offset and reads it back", () => {
   assert.deepEqual(decodeListOffsets(body), [
     { topic: "t", partition: 1, errorCode: 0, offset: 77 },
   ]);
+});
+
+Deno.test("Fetch v4 asks one partition from an offset and reads its batches", () => {
+  const r = new Reader(encodeFetch("t", 2, 40, 1024));
+  assert.deepEqual(
+    [r.int32(), r.int32(), r.int32(), r.int32(), r.int8()],
+    [-1, 0, 1, 1024, 0],
+  );
+  assert.deepEqual(
+    r.array((r) => [
+      r.string(),
+      r.array((r) => [r.int32(), r.int64(), r.int32()]),
+    ]),
+    [["t", [[2, 40, 1024]]]],
+  );
+  assert.equal(r.remaining, 0);
+  const batch = new Uint8Array([1, 2, 3]);
+  const body = new Writer()
+    .int32(0)
+    .array(
+      ["t"],
+      (w, name) =>
+        w.string(name).array(
+          [1, 2],
+          (w, p) =>
+            w.int32(p).int16(0).int64(50).int64(50)
+              .int32(-1)
+              .bytes(p === 2 ? batch : null),
+        ),
+    )
+    .finish();
+  assert.deepEqual(decodeFetch(body, "t", 2), {
+    errorCode: 0,
+    highWatermark: 50,
+    records: batch,
+  });
+  assert.equal(decodeFetch(body, "t", 1).records.length, 0);
+  assert.throws(() => decodeFetch(body, "t", 3), /answered nothing/);
 });

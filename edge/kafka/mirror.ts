@@ -8,19 +8,36 @@
  * headers, timestamps and compression arrive in Kafka unchanged, and while
  * the mirror is the topic's only writer each record keeps its offset
  * (shifted by the log start offset edgelog had when mirroring began). See
- * `partition_mirror.ts` for why resuming after a restart is exact.
+ * `partition_mirror.ts` for why resuming after a restart is exact, and
+ * docs/kafka_mirror.md for operating it.
+ *
+ * The broker has one idempotent producer identity for all its partitions,
+ * asked of Kafka (InitProducerId) the first time and kept in the log's
+ * metadata (`kafkaMirror/producer`) for ever after: the sequences derived
+ * from Kafka offsets only let Kafka discard a late duplicate if every
+ * process of this broker sends under the same producer id and epoch.
  *
  * @module
  */
 
 import { type Clock, systemClock } from "../../runtime/clock.ts";
 import type { Log } from "../../runtime/log/mod.ts";
-import type { Metrics } from "../../runtime/server/metrics.ts";
+import type { GaugeFamily, Metrics } from "../../runtime/server/metrics.ts";
 import { KafkaClient } from "./client.ts";
+import type { ProducerIdentity } from "./messages.ts";
 import {
+  MIRROR_STATES,
   type MirrorPartitionStatus,
   PartitionMirror,
 } from "./partition_mirror.ts";
+
+/** Where the broker's producer identity is kept. */
+const PRODUCER_KEY = "kafkaMirror/producer";
+
+/** The producer identity as stored, with the cluster that gave it. */
+interface StoredProducer extends ProducerIdentity {
+  clusterId: string | null;
+}
 
 /** Options of {@linkcode KafkaMirror.start}; `bootstrap` and `topics` are the config section. */
 export interface KafkaMirrorOptions {
@@ -32,6 +49,14 @@ export interface KafkaMirrorOptions {
   clientId?: string;
   /** Produce requests in flight per partition, 1 to 5 (Kafka's dedupe window); default 5. */
   maxInFlight?: number;
+  /**
+   * "dedicated" (default): this broker is the only writer of its Kafka
+   * topics and each record keeps its edgelog offset in Kafka. "shared":
+   * several brokers append to the same Kafka topics, Kafka assigns the
+   * offsets, and each broker finds where it stopped from its own batches in
+   * Kafka (docs/kafka_mirror.md).
+   */
+  mode?: "dedicated" | "shared";
   /** Create missing Kafka topics; default true. */
   createTopics?: boolean;
   /** Replication factor of created topics; default -1 (the cluster's default). */
@@ -46,6 +71,16 @@ export interface KafkaMirrorOptions {
   clock?: Clock;
   /** Reports faults (each new message once per partition); default console.error. */
   onError?: (err: unknown, topic: string, partition: number) => void;
+  /** Reports a partition stopping on a disagreement; default console.error. */
+  onStopped?: (err: Error, topic: string, partition: number) => void;
+}
+
+/** The admin route that resumes a stopped partition, for log lines. */
+export function resumeHint(topic: string, partition: number): string {
+  return `POST /v1/topics/${
+    encodeURIComponent(topic)
+  }/partitions/${partition}` +
+    `/mirror/resume?from=<edgelog offset> (docs/kafka_mirror.md)`;
 }
 
 /** A running mirror of a log's topics into Kafka. */
@@ -61,6 +96,8 @@ export class KafkaMirror {
   #reported = new Map<string, number>();
   #lastError = new Map<string, string>();
   #closing: Promise<void> | undefined;
+  #producer: Promise<ProducerIdentity> | undefined;
+  #removeGauges: () => void;
 
   private constructor(log: Log, options: KafkaMirrorOptions) {
     const maxInFlight = options.maxInFlight ?? 5;
@@ -78,6 +115,8 @@ export class KafkaMirror {
         : { requestTimeoutMs: options.requestTimeoutMs }),
     });
     this.#topics = new Set(options.topics);
+    this.#removeGauges = options.metrics?.addGauges(() => this.#gauges()) ??
+      (() => {});
     this.#unsubscribe = log.onAppend((event) => {
       if (!this.#topics.has(event.topic)) return;
       const mirrors = this.#mirrors.get(event.topic) ??
@@ -106,6 +145,26 @@ export class KafkaMirror {
     );
   }
 
+  /** One partition's state, or undefined when it is not mirrored (yet). */
+  partitionStatus(
+    topic: string,
+    partition: number,
+  ): MirrorPartitionStatus | undefined {
+    return this.#mirrors.get(topic)?.[partition]?.status();
+  }
+
+  /**
+   * Resumes a stopped partition at edgelog offset `from` (see
+   * {@linkcode PartitionMirror.resume}); false when the partition is not
+   * mirrored.
+   */
+  resume(topic: string, partition: number, from: number): boolean {
+    const mirror = this.#mirrors.get(topic)?.[partition];
+    if (mirror === undefined) return false;
+    mirror.resume(from);
+    return true;
+  }
+
   /**
    * Stops sending, waits for the answers in flight, stores the mirrored
    * offsets and closes the connections. Call it before closing the log.
@@ -113,10 +172,65 @@ export class KafkaMirror {
   close(): Promise<void> {
     return this.#closing ??= (async () => {
       this.#unsubscribe();
+      this.#removeGauges();
       this.#stop.abort();
       await Promise.allSettled(this.#runs);
       await this.#client.close();
     })();
+  }
+
+  /**
+   * The stored producer identity, asked of Kafka and stored the first time,
+   * and again only if the cluster is another one (its producer ids are its
+   * own: a stored id could be another producer's there).
+   */
+  #producerIdentity(): Promise<ProducerIdentity> {
+    const meta = this.#log.meta;
+    const identity = this.#producer ??= (async () => {
+      const { clusterId } = await this.#client.metadata([]);
+      const stored = await meta.get(PRODUCER_KEY) as
+        | StoredProducer
+        | undefined;
+      if (stored !== undefined && stored.clusterId === clusterId) {
+        return {
+          producerId: stored.producerId,
+          producerEpoch: stored.producerEpoch,
+        };
+      }
+      const fresh = await this.#client.initProducerId();
+      await meta.set(PRODUCER_KEY, { ...fresh, clusterId });
+      return fresh;
+    })();
+    identity.catch(() => {
+      if (this.#producer === identity) this.#producer = undefined;
+    });
+    return identity;
+  }
+
+  #gauges(): GaugeFamily[] {
+    const status = this.status();
+    return [
+      {
+        name: "edgelog_kafka_mirror_lag",
+        help:
+          "Records appended to a partition and not yet acknowledged by Kafka",
+        samples: status.map((s) => ({
+          labels: { topic: s.topic, partition: s.partition },
+          value: s.lag,
+        })),
+      },
+      {
+        name: "edgelog_kafka_mirror_state",
+        help: "State of a partition's Kafka mirror: 1 for the current state " +
+          "(stopped = edgelog and Kafka disagree, resume it by hand)",
+        samples: status.flatMap((s) =>
+          MIRROR_STATES.map((state) => ({
+            labels: { topic: s.topic, partition: s.partition, state },
+            value: s.state === state ? 1 : 0,
+          }))
+        ),
+      },
+    ];
   }
 
   #startTopic(topic: string): PartitionMirror[] {
@@ -128,10 +242,12 @@ export class KafkaMirror {
       return new PartitionMirror(this.#log.partition(topic, p), {
         client: this.#client,
         meta: this.#log.meta,
+        producer: () => this.#producerIdentity(),
         clock: options.clock ?? systemClock,
         maxInFlight: options.maxInFlight ?? 5,
         readBytes: options.readBytes ?? 1 << 20,
         partitions,
+        shared: options.mode === "shared",
         createTopic: options.createTopics ?? true,
         replicationFactor: options.replicationFactor ?? -1,
         onMirrored: (records, offset) => {
@@ -161,6 +277,18 @@ export class KafkaMirror {
           this.#lastError.set(key, message);
           if (options.onError) options.onError(err, topic, p);
           else console.error(`edgelog: kafka mirror ${topic}-${p}: ${message}`);
+        },
+        onStopped: (err) => {
+          this.#lastError.set(key, err.message);
+          if (options.onStopped) options.onStopped(err, topic, p);
+          else {
+            console.error(
+              `edgelog: kafka mirror ${topic}-${p} STOPPED: ${err.message}; ` +
+                `nothing more of it goes to Kafka until resumed: ${
+                  resumeHint(topic, p)
+                }`,
+            );
+          }
         },
       });
     });

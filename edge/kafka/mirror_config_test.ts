@@ -12,6 +12,7 @@ Deno.test("config: the kafkaMirror section reaches the broker config", async () 
           bootstrap: ["kafka-1:9092", "[::1]:9093"],
           topics: ["events"],
           maxInFlight: 2,
+          mode: "shared",
         },
       }),
     );
@@ -20,6 +21,7 @@ Deno.test("config: the kafkaMirror section reaches the broker config", async () 
       bootstrap: ["kafka-1:9092", "[::1]:9093"],
       topics: ["events"],
       maxInFlight: 2,
+      mode: "shared",
     });
     assert.equal(
       (await loadConfig([], () => undefined)).kafkaMirror,

@@ -10,5 +10,6 @@ export * from "./connection.ts";
 export * from "./errors.ts";
 export * from "./messages.ts";
 export * from "./mirror.ts";
+export * from "./mirror_routes.ts";
 export * from "./partition_mirror.ts";
 export * from "./wire.ts";

@@ -96,3 +96,21 @@ Deno.test("FsMetaStore refuses values JSON cannot hold and damaged files", async
     await assert.rejects(FsMetaStore.open(dir), /bad\.json/);
   });
 });
+
+Deno.test("FsMetaStore: every read after a reopen is its own copy, and a write replaces what was loaded", async () => {
+  await withDir(async (dir) => {
+    const first = await FsMetaStore.open(dir);
+    await first.set("a", { n: 1 });
+    await first.set("b", { n: 2 });
+    const meta = await FsMetaStore.open(dir);
+    const [[, listed]] = await meta.list("a") as [[string, { n: number }]];
+    listed.n = 99;
+    assert.deepEqual(await meta.get("a"), { n: 1 });
+    assert.deepEqual(await meta.list("a"), [["a", { n: 1 }]]);
+    await meta.set("b", { n: 3 });
+    assert.deepEqual(await meta.get("b"), { n: 3 });
+    await meta.delete("a");
+    assert.equal(await meta.get("a"), undefined);
+    await assert.rejects(() => meta.set("f", () => 1), TypeError);
+  });
+});

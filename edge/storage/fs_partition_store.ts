@@ -15,6 +15,7 @@ import {
   readBatchHeader,
 } from "../../runtime/format/batch_header.ts";
 import type { PartitionStore, SegmentInfo } from "../../runtime/log/storage.ts";
+import type { CorruptionReport } from "../../runtime/log/types.ts";
 import {
   parseSegmentFileName,
   Segment,
@@ -82,15 +83,18 @@ export class FsPartitionStore implements PartitionStore {
   #draining: Promise<void> | undefined;
   #closed = false;
   #onClose: () => void;
+  /** Damage found in this partition's logs since it opened. */
+  #corruptions: CorruptionReport[];
 
   private constructor(
     dir: string,
     options: PartitionOptions,
     segments: Segment[],
     manifest: ManifestEntry[],
-    onClose: () => void,
+    found: { onClose: () => void; corruptions: CorruptionReport[] },
   ) {
     this.#dir = dir;
+    this.#corruptions = found.corruptions;
     this.#options = options;
     this.#segments = segments;
     this.#manifest = manifest;
@@ -100,7 +104,7 @@ export class FsPartitionStore implements PartitionStore {
       clock: options.clock,
       sync: () => this.#active.sync(),
     });
-    this.#onClose = onClose;
+    this.#onClose = found.onClose;
   }
 
   /**
@@ -116,7 +120,12 @@ export class FsPartitionStore implements PartitionStore {
     onClose: () => void = () => {},
   ): Promise<FsPartitionStore> {
     await Deno.mkdir(dir, { recursive: true });
-    const segmentOptions = { indexIntervalBytes: options.indexIntervalBytes };
+    const corruptions: CorruptionReport[] = [];
+    const found = { onClose, corruptions };
+    const segmentOptions = {
+      indexIntervalBytes: options.indexIntervalBytes,
+      onDamage: (report: CorruptionReport) => corruptions.push(report),
+    };
     const recoverOptions = { ...segmentOptions, now: options.clock.now() };
     const manifest = readManifest(dir);
     const rolling = await exists(`${dir}/${ROLL_MARKER}`);
@@ -132,7 +141,7 @@ export class FsPartitionStore implements PartitionStore {
           options,
           segments,
           manifest.closed,
-          onClose,
+          found,
         );
       }
     }
@@ -147,7 +156,7 @@ export class FsPartitionStore implements PartitionStore {
       const segment = await Segment.create(dir, 0, segmentOptions);
       await writeManifest(dir, { closed: [], activeBase: 0 });
       await syncDir(dir);
-      return new FsPartitionStore(dir, options, [segment], [], onClose);
+      return new FsPartitionStore(dir, options, [segment], [], found);
     }
     const closed = await closedSegments(dir, logs, manifest);
     if (rolling) await removeIfExists(`${dir}/${ROLL_MARKER}`);
@@ -156,7 +165,7 @@ export class FsPartitionStore implements PartitionStore {
     );
     const { segment } = await Segment.recover(dir, activeBase, recoverOptions);
     segments.push(segment);
-    return new FsPartitionStore(dir, options, segments, closed, onClose);
+    return new FsPartitionStore(dir, options, segments, closed, found);
   }
 
   get logStartOffset(): number {
@@ -169,6 +178,11 @@ export class FsPartitionStore implements PartitionStore {
 
   get sizeBytes(): number {
     return this.#sizeBytes;
+  }
+
+  /** Damage found in the partition's segment logs since it opened. */
+  corruptions(): readonly CorruptionReport[] {
+    return this.#corruptions;
   }
 
   get #active(): Segment {
@@ -388,6 +402,7 @@ export class FsPartitionStore implements PartitionStore {
     }
     const segment = await Segment.create(this.#dir, this.#nextOffset, {
       indexIntervalBytes: this.#options.indexIntervalBytes,
+      onDamage: (report) => this.#corruptions.push(report),
     });
     this.#segments.push(segment);
     this.#touch(old);

@@ -14,3 +14,4 @@ export * from "./segment_manifest.ts";
 export * from "./offset_index.ts";
 export * from "./time_index.ts";
 export * from "./sync_policy.ts";
+export * from "./segment_scan.ts";

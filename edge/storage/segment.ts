@@ -12,9 +12,10 @@ import { EdgelogError } from "../../runtime/errors.ts";
 import {
   type BatchHeader,
   lastOffset,
-  scanValidPrefix,
 } from "../../runtime/format/batch_header.ts";
+import type { CorruptionReport } from "../../runtime/log/types.ts";
 import { OffsetIndex } from "./offset_index.ts";
+import { type DamagedRange, scanSegment } from "./segment_scan.ts";
 import { TimeIndex } from "./time_index.ts";
 import { readAt, readIfExists, removeIfExists, writeAll } from "./_fs_util.ts";
 import { concatBytes } from "../../runtime/format/bytes.ts";
@@ -47,6 +48,11 @@ export function parseSegmentFileName(
 export interface SegmentOptions {
   /** Log bytes between offset index entries. */
   indexIntervalBytes: number;
+  /**
+   * Told of each damaged range a check of the log finds (after its bytes
+   * are copied aside), once per range and process.
+   */
+  onDamage?: (report: CorruptionReport) => void;
 }
 
 /** What a read of one segment added. */
@@ -199,6 +205,11 @@ export class Segment {
   #sessions = 0;
   #releaseWaiters: (() => void)[] = [];
   #removed = false;
+  #onDamage: (report: CorruptionReport) => void;
+  /** Whether the whole log has been checked since the process started. */
+  #verified = false;
+  /** Ranges of the log that hold no batch that checks out; walks skip them. */
+  #damaged: DamagedRange[] = [];
 
   private constructor(
     dir: string,
@@ -210,6 +221,7 @@ export class Segment {
     this.#dir = dir;
     this.baseOffset = baseOffset;
     this.#interval = options.indexIntervalBytes;
+    this.#onDamage = options.onDamage ?? (() => {});
     this.#size = size;
     this.#written = size;
     this.#nextOffset = nextOffset;
@@ -230,12 +242,15 @@ export class Segment {
     segment.#offsetIndex = new OffsetIndex(options.indexIntervalBytes);
     segment.#timeIndex = new TimeIndex();
     segment.#maxTimestamp = -1;
+    segment.#verified = true;
     return segment;
   }
 
   /**
    * Opens the active segment: scans it whole, truncates a torn, corrupt or
-   * out-of-order tail, and rebuilds its indexes from the valid batches.
+   * out-of-order tail, keeps damage with good batches after it aside
+   * (reported, skipped by reads), and rebuilds its indexes from the batches
+   * that check out.
    *
    * A running segment's age counts from the clock time of its first append;
    * that is not stored, so after a restart it counts from the first batch's
@@ -251,7 +266,9 @@ export class Segment {
     const segment = new Segment(dir, baseOffset, options, 0, baseOffset);
     const path = segment.#path("log");
     const bytes = await Deno.readFile(path);
-    const scan = contiguousPrefix(bytes, baseOffset);
+    const scan = scanSegment(bytes, baseOffset);
+    segment.#verified = true;
+    await segment.#keepAside(bytes, scan.damaged);
     const writer = await Deno.open(path, { append: true });
     try {
       if (scan.validBytes < bytes.length) {
@@ -594,8 +611,10 @@ export class Segment {
       const end = this.#size;
       const entry = this.#offsetIndex!.lookup(relativeOffset);
       const reader = new ChunkReader(this.#readRange, end, chunkBytes);
-      let position = entry.position;
-      if (position < end) {
+      // A segment whose first bytes are damaged starts at the first batch
+      // after them, which no index entry names.
+      let position = this.#skipDamage(entry.position);
+      if (position === entry.position && position < end) {
         const head = await reader.head(position);
         if (head.baseOffset !== this.baseOffset + entry.relativeOffset) {
           if (attempt > 0 || this.#writer !== undefined) {
@@ -613,7 +632,7 @@ export class Segment {
       while (position < end) {
         const head = await reader.head(position);
         if (await visit(head, position, reader)) return true;
-        position += head.size;
+        position = this.#skipDamage(position + head.size);
       }
       return false;
     }
@@ -631,6 +650,7 @@ export class Segment {
   }
 
   async #loadIndexes(): Promise<void> {
+    if (!this.#verified && await this.#verify()) return;
     const relativeEnd = this.#nextOffset - this.baseOffset;
     const offsetBytes = await readIfExists(this.#path("index"));
     const timeBytes = await readIfExists(this.#path("timeindex"));
@@ -640,16 +660,20 @@ export class Segment {
         relativeEnd,
       });
     const timeIndex = timeBytes && TimeIndex.decode(timeBytes, relativeEnd);
-    if (offsetIndex !== undefined && timeIndex !== undefined) {
+    if (
+      offsetIndex !== undefined && timeIndex !== undefined &&
+      this.#damaged.length === 0
+    ) {
       const from = offsetIndex.lastPosition;
       const tail = await this.#readRange(from, this.#size - from);
-      const scan = contiguousPrefix(
+      const scan = scanSegment(
         tail,
         this.baseOffset + offsetIndex.lastRelativeOffset,
       );
       const last = scan.headers.at(-1);
       if (
         last !== undefined && scan.validBytes === tail.length &&
+        scan.damaged.length === 0 &&
         lastOffset(last) + 1 === this.#nextOffset &&
         timeIndex.lastRelativeOffset === last.baseOffset - this.baseOffset &&
         timeIndex.maxTimestamp >= last.maxTimestamp
@@ -663,16 +687,86 @@ export class Segment {
     await this.#rebuild();
   }
 
+  /**
+   * Checks a closed segment's whole log, once per process: closed segments
+   * are trusted on open, so damage in one (a bad disk, a stray write) is
+   * found here, on first use. Damage is kept aside and skipped, and the
+   * indexes are rebuilt around it; returns whether it was (false: the log
+   * is sound and the index files are for the caller to check).
+   */
+  async #verify(): Promise<boolean> {
+    const bytes = await this.#readRange(0, this.#size);
+    const scan = scanSegment(bytes, this.baseOffset);
+    const damaged = [...scan.damaged];
+    if (scan.validBytes < bytes.length) {
+      const last = scan.headers.at(-1);
+      damaged.push({
+        start: scan.validBytes,
+        end: bytes.length,
+        fromOffset: last === undefined ? this.baseOffset : lastOffset(last) + 1,
+        toOffset: this.#nextOffset - 1,
+      });
+    }
+    this.#verified = true;
+    if (damaged.length === 0) return false;
+    await this.#keepAside(bytes, damaged);
+    this.#rebuildFrom(scan);
+    await this.#writeIndexes(this.#encodeIndexes());
+    return true;
+  }
+
+  /**
+   * Copies each damaged range to a file beside the log (named by the
+   * range, so a later check rewrites the same file), says so on stderr and
+   * to `onDamage`, and remembers the ranges so that walks skip them.
+   */
+  async #keepAside(bytes: Uint8Array, damaged: DamagedRange[]): Promise<void> {
+    this.#damaged = damaged;
+    const log = segmentFileName(this.baseOffset, "log");
+    for (const range of damaged) {
+      const quarantine = `${log}.damaged-${range.start}-${range.end}`;
+      await Deno.writeFile(
+        `${this.#dir}/${quarantine}`,
+        bytes.subarray(range.start, range.end),
+      );
+      const report: CorruptionReport = {
+        segment: log,
+        fromByte: range.start,
+        toByte: range.end,
+        fromOffset: range.fromOffset,
+        toOffset: range.toOffset,
+        quarantine,
+      };
+      console.error(
+        `edgelog: damaged bytes ${range.start}-${range.end} of ${this.#dir}/${log} ` +
+          `(offsets ${range.fromOffset}-${range.toOffset}) fail their checks; ` +
+          `copied to ${quarantine}, the batches around them stay readable`,
+      );
+      this.#onDamage(report);
+    }
+  }
+
+  /** Where a walk that reached `position` goes on: past any damage there. */
+  #skipDamage(position: number): number {
+    for (const range of this.#damaged) {
+      if (range.start === position) return range.end;
+    }
+    return position;
+  }
+
   /** Rebuilds a closed segment's indexes from its log and rewrites them. */
   async #rebuild(): Promise<void> {
     const bytes = await this.#readRange(0, this.#size);
-    const scan = contiguousPrefix(bytes, this.baseOffset);
+    this.#rebuildFrom(scanSegment(bytes, this.baseOffset));
+    await this.#writeIndexes(this.#encodeIndexes());
+  }
+
+  #rebuildFrom(scan: { headers: BatchHeader[]; positions: number[] }): void {
     this.#buildIndexes(scan.headers, scan.positions);
     if (this.#lastBatchRelative >= 0) {
       this.#timeIndex!.seal(this.#lastBatchRelative);
     }
     this.#maxTimestamp = this.#timeIndex!.maxTimestamp;
-    await this.#writeIndexes(this.#encodeIndexes());
   }
 
   #buildIndexes(headers: BatchHeader[], positions: number[]): void {
@@ -702,29 +796,4 @@ export class Segment {
     await Deno.writeFile(this.#path("index"), indexes.offsets);
     await Deno.writeFile(this.#path("timeindex"), indexes.times);
   }
-}
-
-/**
- * The valid batches at the start of `bytes` whose offsets run on from
- * `baseOffset` without a gap: CRC-checked by scanValidPrefix, then cut at
- * the first batch that does not continue its predecessor.
- */
-function contiguousPrefix(
-  bytes: Uint8Array,
-  baseOffset: number,
-): { headers: BatchHeader[]; positions: number[]; validBytes: number } {
-  const scan = scanValidPrefix(bytes, baseOffset);
-  let expected = baseOffset;
-  for (let i = 0; i < scan.headers.length; i++) {
-    const header = scan.headers[i]!;
-    if (header.baseOffset !== expected || header.lastOffsetDelta < 0) {
-      return {
-        headers: scan.headers.slice(0, i),
-        positions: scan.positions.slice(0, i),
-        validBytes: scan.positions[i]!,
-      };
-    }
-    expected = lastOffset(header) + 1;
-  }
-  return scan;
 }

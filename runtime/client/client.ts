@@ -42,9 +42,12 @@ import type {
   ResetOffsetsRequest,
   StreamEvent,
   StreamOptions,
+  StreamPushOutcome,
   StreamRegistration,
   SyncStatus,
   SyncStreamInfo,
+  SyncStreamPage,
+  SyncStreamQuery,
   TopicDescription,
   TopicPartitionOffset,
   TopicSummary,
@@ -73,7 +76,7 @@ export interface EdgelogClientOptions {
 interface RequestSpec {
   query?: Record<string, string | number | undefined>;
   json?: unknown;
-  bytes?: Uint8Array;
+  bytes?: Uint8Array | Blob;
   accept?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
@@ -136,7 +139,7 @@ export class EdgelogClient {
       body = JSON.stringify(spec.json);
     } else if (spec.bytes !== undefined) {
       headers["content-type"] = BATCHES_MEDIA_TYPE;
-      body = spec.bytes as Uint8Array<ArrayBuffer>;
+      body = spec.bytes as Uint8Array<ArrayBuffer> | Blob;
     }
     const signal = spec.signal;
     return await withRetry(async () => {
@@ -446,31 +449,60 @@ export class EdgelogClient {
   /**
    * Pushes local batches upstream. Idempotent, so retries are safe: batches
    * the upstream holds already are acknowledged without appending.
-   * `dropped` declares records lost before sync (`Edgelog-Dropped`).
+   * `dropped` declares records lost before sync (`Edgelog-Dropped`);
+   * `sourceHighWatermark` tells the upstream the local high watermark, so
+   * it can show how far behind the stream is. A Blob body is sent as it is
+   * (see the browser SDK's `createSyncer`).
    */
   pushBatches(
     producerId: number,
-    bytes: Uint8Array,
-    options: { dropped?: number } = {},
+    bytes: Uint8Array | Blob,
+    options: { dropped?: number; sourceHighWatermark?: number } = {},
   ): Promise<PushResult> {
+    const headers: Record<string, string> = {};
+    if (options.dropped !== undefined) {
+      headers["edgelog-dropped"] = String(options.dropped);
+    }
+    if (options.sourceHighWatermark !== undefined) {
+      headers["edgelog-source-high-watermark"] = String(
+        options.sourceHighWatermark,
+      );
+    }
     return this.#json("POST", `v1/sync/streams/${producerId}/batches`, {
       bytes,
-      headers: options.dropped === undefined
-        ? {}
-        : { "edgelog-dropped": String(options.dropped) },
+      headers,
     });
   }
 
-  /** Sync streams known upstream, optionally of one node. */
-  async listStreams(nodeId?: string): Promise<SyncStreamInfo[]> {
-    const answer = await this.#json<{ streams: SyncStreamInfo[] }>(
-      "GET",
-      "v1/sync/streams",
-      {
-        query: { nodeId },
-      },
+  /**
+   * `POST /v1/sync/batches`: batches of several streams in one body, each
+   * stamped with its stream's producer fields; one outcome per stream, in
+   * order of first appearance.
+   */
+  async pushStreams(bytes: Uint8Array): Promise<StreamPushOutcome[]> {
+    const answer = await this.#json<{ results: StreamPushOutcome[] }>(
+      "POST",
+      "v1/sync/batches",
+      { bytes },
     );
-    return answer.streams;
+    return answer.results;
+  }
+
+  /** Sync streams known upstream, optionally of one node, every page. */
+  async listStreams(nodeId?: string): Promise<SyncStreamInfo[]> {
+    const streams: SyncStreamInfo[] = [];
+    let after: number | undefined;
+    do {
+      const page = await this.listStreamsPage({ nodeId, after });
+      streams.push(...page.streams);
+      after = page.next;
+    } while (after !== undefined);
+    return streams;
+  }
+
+  /** One page of `GET /v1/sync/streams`, filtered. */
+  listStreamsPage(query: SyncStreamQuery = {}): Promise<SyncStreamPage> {
+    return this.#json("GET", "v1/sync/streams", { query: { ...query } });
   }
 
   /** `GET /v1/sync/status` of a gateway. */

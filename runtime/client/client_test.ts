@@ -424,6 +424,18 @@ Deno.test("sync endpoints, health and metrics", async () => {
   );
   assert.equal(next.ackedOffset, 7);
   assert.equal(broker.requests.at(-1)?.headers.get("edgelog-dropped"), null);
+  const blobbed = await client.pushBatches(
+    producerId,
+    new Blob([
+      (await deviceBatch(registered, 8, ["i"])) as Uint8Array<ArrayBuffer>,
+    ]),
+  );
+  assert.equal(blobbed.ackedOffset, 8, "a Blob body is pushed as its bytes");
+  assert.equal(
+    broker.requests.at(-1)?.headers.get("content-type"),
+    "application/vnd.edgelog.batches",
+    "a Blob body keeps the batches' media type",
+  );
   const [stream] = await client.listStreams("dev-1");
   assert.equal(stream?.nodeId, "dev-1");
   assert.equal(stream?.droppedRecords, 4);
@@ -431,7 +443,7 @@ Deno.test("sync endpoints, health and metrics", async () => {
   assert.deepEqual(await client.health(), { status: "ok" });
   assert.match(
     await client.metrics(),
-    /^edgelog_records_in_total\{topic="t"\} 4$/m,
+    /^edgelog_records_in_total\{topic="t"\} 5$/m,
   );
 });
 

@@ -42,6 +42,12 @@ export interface FetchedRecord {
   /** The parsed JSON value, bytes when the value is not JSON, or null (tombstone). */
   value: unknown;
   headers: Record<string, string | null>;
+  /**
+   * Headers whose key or value is not valid UTF-8, byte for byte (their
+   * text in `headers` has U+FFFD in place of the bad bytes); absent when
+   * there are none.
+   */
+  binaryHeaders?: { key: Uint8Array; value: Uint8Array | null }[];
 }
 
 /**
@@ -85,7 +91,7 @@ export function decodeJsonRecord(json: JsonRecord): FetchedRecord {
   if (typeof json.valueBase64 === "string") {
     value = decodeBase64(json.valueBase64);
   } else if (json.value !== undefined) value = json.value;
-  return {
+  const record: FetchedRecord = {
     partition: json.partition,
     offset: json.offset,
     timestamp: json.timestamp,
@@ -93,4 +99,11 @@ export function decodeJsonRecord(json: JsonRecord): FetchedRecord {
     value,
     headers: json.headers ?? {},
   };
+  if (json.headersBase64 !== undefined) {
+    record.binaryHeaders = json.headersBase64.map((h) => ({
+      key: decodeBase64(h.keyBase64),
+      value: h.valueBase64 === null ? null : decodeBase64(h.valueBase64),
+    }));
+  }
+  return record;
 }

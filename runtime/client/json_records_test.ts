@@ -51,3 +51,27 @@ Deno.test("produceRecordToJson and decodeJsonRecord are the client's two directi
     null,
   );
 });
+
+Deno.test("decodeJsonRecord gives headers that are not UTF-8 as bytes", () => {
+  const decoded = decodeJsonRecord({
+    partition: 0,
+    offset: 1,
+    timestamp: 2,
+    key: null,
+    value: null,
+    headers: { "\ufffd": null, ok: "\ufffd" },
+    headersBase64: [
+      { keyBase64: "//4=", valueBase64: null },
+      { keyBase64: "b2s=", valueBase64: "ww==" },
+    ],
+  });
+  assert.deepEqual(decoded.binaryHeaders, [
+    { key: new Uint8Array([0xff, 0xfe]), value: null },
+    { key: new TextEncoder().encode("ok"), value: new Uint8Array([0xc3]) },
+  ]);
+  assert.equal(
+    decodeJsonRecord({ partition: 0, offset: 1, timestamp: 2, headers: {} })
+      .binaryHeaders,
+    undefined,
+  );
+});

@@ -96,6 +96,24 @@ export type StreamRegistration = Registration;
  */
 export type SyncStreamInfo = Omit<StreamInfo, "producerEpoch">;
 
+/** A page of `GET /v1/sync/streams`; `next` is the `after` of the next one. */
+export interface SyncStreamPage {
+  streams: SyncStreamInfo[];
+  next?: number;
+}
+
+/** The filters and cursor of `GET /v1/sync/streams`. */
+export interface SyncStreamQuery {
+  nodeId?: string | undefined;
+  topic?: string | undefined;
+  minLag?: number | undefined;
+  silentSinceMs?: number | undefined;
+  after?: number | undefined;
+  limit?: number | undefined;
+}
+
+export type { StreamPushOutcome } from "../sync/stream_registry.ts";
+
 /**
  * One synced partition in `GET /v1/sync/status`. The replicator's status
  * also has `fenced` and `lagBytes`, which PROTOCOL.md does not promise, so

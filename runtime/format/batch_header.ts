@@ -126,71 +126,22 @@ export function verifyBatchCrc(bytes: Uint8Array, at = 0): boolean {
 }
 
 /**
- * Splits a body of concatenated batches into one view per batch, checking
- * each header, length and CRC. Any fault is a `CORRUPT_BATCH` error naming
- * the byte where it is; an empty body is one too.
+ * Splits a body of concatenated batches into one view per batch by their
+ * lengths, checking each header's magic and length. A torn batch is a
+ * `CORRUPT_BATCH` error naming the byte where it is; an empty body is one
+ * too. The batches' contents (CRC, counts, records) are checked where they
+ * are appended: see batch_validation.ts.
  */
 export function splitBatches(bytes: Uint8Array): Uint8Array[] {
   if (bytes.length === 0) throw corrupt("Body holds no record batch");
   const batches: Uint8Array[] = [];
   let at = 0;
   while (at < bytes.length) {
-    const header = readBatchHeader(bytes, at);
-    if (!verifyBatchCrc(bytes, at)) {
-      throw corrupt(`Batch at byte ${at} fails its CRC-32C check`);
-    }
-    if (header.recordCount !== header.lastOffsetDelta + 1) {
-      throw corrupt(
-        `Batch at byte ${at} counts ${header.recordCount} records but spans ${
-          header.lastOffsetDelta + 1
-        } offsets`,
-      );
-    }
-    const size = batchSize(header);
+    const size = batchSize(readBatchHeader(bytes, at));
     batches.push(bytes.subarray(at, at + size));
     at += size;
   }
   return batches;
-}
-
-/** The result of scanning a byte range for whole, valid batches. */
-export interface ValidPrefix {
-  /** Headers of the valid batches, in order. */
-  headers: BatchHeader[];
-  /** Byte position of each valid batch. */
-  positions: number[];
-  /** Bytes from the start covered by valid batches; the rest is a bad tail. */
-  validBytes: number;
-}
-
-/**
- * Scans `bytes` from the start for whole batches with correct CRCs and
- * stops at the first torn, corrupt or out-of-order one. Recovery truncates
- * the file to `validBytes`.
- */
-export function scanValidPrefix(
-  bytes: Uint8Array,
-  expectedBaseOffset?: number,
-): ValidPrefix {
-  const headers: BatchHeader[] = [];
-  const positions: number[] = [];
-  let at = 0;
-  let next = expectedBaseOffset;
-  while (at < bytes.length) {
-    let header: BatchHeader;
-    try {
-      header = readBatchHeader(bytes, at);
-    } catch {
-      break;
-    }
-    if (!verifyBatchCrc(bytes, at)) break;
-    if (next !== undefined && header.baseOffset < next) break;
-    headers.push(header);
-    positions.push(at);
-    next = lastOffset(header) + 1;
-    at += batchSize(header);
-  }
-  return { headers, positions, validBytes: at };
 }
 
 /**

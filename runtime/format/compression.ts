@@ -36,24 +36,72 @@ export const CODEC_MASK = 0x07;
 
 const KAFKA_CODEC_NAMES = ["none", "gzip", "snappy", "lz4", "zstd"];
 
-async function pipe(
-  bytes: Uint8Array,
-  transform: CompressionStream | DecompressionStream,
+/**
+ * Default cap on the bytes one batch's record section may decompress to:
+ * four times the default request body limit, so no honest batch reaches it
+ * and a gzip bomb stops long before it costs real memory.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 << 20;
+
+/**
+ * Input bytes handed to a decompressor per step. A gzip step expands its
+ * input about 1000-fold at most, and DecompressionStream answers a step
+ * with all its output at once, so a step holds at most about 16 MiB past
+ * the cap; most gzip batches are smaller than one step.
+ */
+const DECOMPRESS_STEP_BYTES = 16 * 1024;
+
+async function collect(
+  readable: ReadableStream<Uint8Array>,
+  maxBytes: number,
 ): Promise<Uint8Array> {
-  const writer = transform.writable.getWriter();
-  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {});
-  writer.close().catch(() => {});
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = transform.readable.getReader();
+  const reader = readable.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
     total += value.length;
+    if (total > maxBytes) {
+      reader.cancel().catch(() => {});
+      throw new EdgelogError(
+        "PAYLOAD_TOO_LARGE",
+        `Batch records decompress to more than ${maxBytes} bytes ` +
+          "(limit maxDecompressedBytes)",
+        { limit: "maxDecompressedBytes" },
+      );
+    }
+    chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0]!;
   return concatBytes(chunks);
+}
+
+async function feed(
+  writable: WritableStream<BufferSource>,
+  bytes: Uint8Array,
+  step: number,
+): Promise<void> {
+  const writer = writable.getWriter();
+  for (let at = 0; at < bytes.length; at += step) {
+    await writer.ready;
+    await writer.write(
+      bytes.subarray(at, at + step) as Uint8Array<ArrayBuffer>,
+    );
+  }
+  await writer.close();
+}
+
+async function pipe(
+  bytes: Uint8Array,
+  transform: CompressionStream | DecompressionStream,
+  options: { step: number; maxBytes: number },
+): Promise<Uint8Array> {
+  const fed = feed(transform.writable, bytes, options.step);
+  fed.catch(() => {});
+  const out = await collect(transform.readable, options.maxBytes);
+  await fed;
+  return out;
 }
 
 /**
@@ -75,7 +123,10 @@ export function compress(
     case "none":
       return Promise.resolve(bytes);
     case "gzip":
-      return pipe(bytes, new CompressionStream("gzip"));
+      return pipe(bytes, new CompressionStream("gzip"), {
+        step: Math.max(bytes.length, 1),
+        maxBytes: Infinity,
+      });
     default:
       throw new TypeError(`Unknown compression ${String(codec)}`);
   }
@@ -83,13 +134,16 @@ export function compress(
 
 /**
  * Decompresses a record section written with codec id `codecId` (the batch
- * attributes & 7). Codecs other than none and gzip are
+ * attributes & 7), stopping as soon as the output passes
+ * `options.maxBytes` (default {@linkcode DEFAULT_MAX_DECOMPRESSED_BYTES}):
+ * that is `PAYLOAD_TOO_LARGE`. Codecs other than none and gzip are
  * `UNSUPPORTED_COMPRESSION`; bytes that are not valid gzip are
  * `CORRUPT_BATCH`.
  */
 export async function decompress(
   codecId: number,
   bytes: Uint8Array,
+  options: { maxBytes?: number } = {},
 ): Promise<Uint8Array> {
   if (codecId === 0) return bytes;
   if (codecId !== 1) {
@@ -103,8 +157,12 @@ export async function decompress(
     );
   }
   try {
-    return await pipe(bytes, new DecompressionStream("gzip"));
+    return await pipe(bytes, new DecompressionStream("gzip"), {
+      step: DECOMPRESS_STEP_BYTES,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+    });
   } catch (cause) {
+    if (cause instanceof EdgelogError) throw cause;
     throw new EdgelogError(
       "CORRUPT_BATCH",
       `Batch records are not valid gzip: ${(cause as Error).message}`,

@@ -32,8 +32,22 @@ export interface JsonRecord {
   keyBase64?: string;
   value?: unknown;
   valueBase64?: string;
-  /** A null value is a header whose value is null. */
+  /**
+   * A null value is a header whose value is null. Bytes that are not
+   * UTF-8 show here decoded with U+FFFD, and exactly in `headersBase64`.
+   */
   headers: Record<string, string | null>;
+  /**
+   * Present only when a header's key or value is not valid UTF-8: those
+   * headers, in order, with key and value in base64 (value null for null).
+   */
+  headersBase64?: JsonBinaryHeader[];
+}
+
+/** A header whose key or value is not valid UTF-8, byte for byte. */
+export interface JsonBinaryHeader {
+  keyBase64: string;
+  valueBase64: string | null;
 }
 
 const encoder = new TextEncoder();
@@ -67,6 +81,30 @@ export function headersToJson(
     out[header.key] = header.value === null
       ? null
       : lenientDecoder.decode(header.value);
+  }
+  return out;
+}
+
+function headerKeyBytes(header: Header): Uint8Array {
+  return header.keyBytes ?? encoder.encode(header.key);
+}
+
+/**
+ * The headers whose key or value is not valid UTF-8, in base64, or
+ * undefined when there are none.
+ */
+export function binaryHeadersToJson(
+  headers: readonly Header[],
+): JsonBinaryHeader[] | undefined {
+  let out: JsonBinaryHeader[] | undefined;
+  for (const header of headers) {
+    const textValue = header.value === null ||
+      utf8OrUndefined(header.value) !== undefined;
+    if (header.keyBytes === undefined && textValue) continue;
+    (out ??= []).push({
+      keyBase64: encodeBase64(headerKeyBytes(header)),
+      valueBase64: header.value === null ? null : encodeBase64(header.value),
+    });
   }
   return out;
 }
@@ -131,6 +169,8 @@ export function logRecordToJson(
     ...keyToJson(record.key),
     headers: headersToJson(record.headers),
   };
+  const binary = binaryHeadersToJson(record.headers);
+  if (binary !== undefined) json.headersBase64 = binary;
   if (record.value === null) {
     json.value = null;
   } else {
@@ -155,8 +195,33 @@ export function logRecordFromJson(json: JsonRecord): LogRecord {
     timestamp: json.timestamp,
     key: keyFromJson(json),
     value: valueFromJson(json),
-    headers: headersFromJson(json.headers),
+    headers: json.headersBase64 === undefined
+      ? headersFromJson(json.headers)
+      : withBinaryHeaders(json.headers, json.headersBase64),
   };
+}
+
+/**
+ * The headers of a fetched record with those `headersBase64` holds
+ * exactly in place of their lossy text in `headers`.
+ */
+function withBinaryHeaders(
+  headers: Record<string, string | null>,
+  binary: readonly JsonBinaryHeader[],
+): Header[] {
+  const exact = binary.map((h): Header => {
+    const keyBytes = decodeBase64(h.keyBase64);
+    const key = utf8OrUndefined(keyBytes);
+    const value = h.valueBase64 === null ? null : decodeBase64(h.valueBase64);
+    return key === undefined
+      ? { key: lenientDecoder.decode(keyBytes), value, keyBytes }
+      : { key, value };
+  });
+  const lossy = new Set(exact.map((h) => h.key));
+  return [
+    ...headersFromJson(headers).filter((h) => !lossy.has(h.key)),
+    ...exact,
+  ];
 }
 
 /**

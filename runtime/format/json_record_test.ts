@@ -7,6 +7,7 @@ import {
   recordInputFromJson,
   recordInputToJson,
 } from "./json_record.ts";
+import { decodeBatch, encodeBatch } from "./record_batch.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -100,5 +101,33 @@ Deno.test("logRecordFromJson restores what logRecordToJson gave, up to JSON spac
         );
       },
     ),
+  );
+});
+
+Deno.test("headers that are not UTF-8 travel exactly in headersBase64 and back", async () => {
+  const batch = await encodeBatch([{
+    value: null,
+    timestamp: 1,
+    headers: [
+      { key: "ok", value: new TextEncoder().encode("v") },
+      { key: "\ufffd", keyBytes: new Uint8Array([0xff]), value: null },
+      { key: "bin", value: new Uint8Array([0xc3, 0x28]) },
+    ],
+  }]);
+  const [record] = (await decodeBatch(batch)).records;
+  assert.deepEqual(record!.headers[1]!.keyBytes, new Uint8Array([0xff]));
+  const json = logRecordToJson(record!, 0);
+  assert.deepEqual(json.headersBase64, [
+    { keyBase64: "/w==", valueBase64: null },
+    { keyBase64: "Ymlu", valueBase64: "wyg=" },
+  ]);
+  assert.equal(json.headers.ok, "v");
+  const back = logRecordFromJson(JSON.parse(JSON.stringify(json)));
+  const sorted = (h: typeof back.headers) =>
+    [...h].sort((a, b) => a.key.localeCompare(b.key));
+  assert.deepEqual(sorted(back.headers), sorted(record!.headers));
+  assert.equal(
+    logRecordToJson({ ...record!, headers: [] }, 0).headersBase64,
+    undefined,
   );
 });

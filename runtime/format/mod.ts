@@ -13,10 +13,12 @@ export * from "./bytes.ts";
 export * from "./json_record.ts";
 export * from "./varint.ts";
 export * from "./compression.ts";
+export * from "./batch_validation.ts";
 export {
   decodeBatch,
   decodeBatches,
   type DecodedBatch,
+  type DecodeOptions,
   encodeBatch,
   type EncodeOptions,
 } from "./record_batch.ts";

@@ -81,6 +81,15 @@ export interface EncodeOptions {
   now?: number;
 }
 
+/** How {@linkcode decodeBatch} decodes. */
+export interface DecodeOptions {
+  /**
+   * Cap on the bytes a compressed record section may decompress to
+   * (`PAYLOAD_TOO_LARGE` past it); default the codec's default.
+   */
+  maxDecompressedBytes?: number;
+}
+
 /** One decoded batch: its header and its records with absolute offsets. */
 export interface DecodedBatch {
   header: BatchHeader;
@@ -95,6 +104,7 @@ const LOG_APPEND_TIME = 0x08;
 const MIN_RECORD_SIZE = 7;
 
 const utf8Decoder = new TextDecoder();
+const strictUtf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 function corrupt(message: string): EdgelogError {
   return new EdgelogError("CORRUPT_BATCH", message);
@@ -175,8 +185,15 @@ function writeUtf8(out: ByteWriter, s: string, length: number): void {
   }
 }
 
-/** Decodes a header key; short ASCII keys skip the TextDecoder call. */
-function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+/**
+ * Decodes a header key; short ASCII keys skip the TextDecoder call. A key
+ * that is not valid UTF-8 keeps its bytes beside its lossy text.
+ */
+function readHeaderKey(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): Pick<Header, "key" | "keyBytes"> {
   if (end - start <= 32) {
     let ascii = true;
     for (let i = start; i < end; i++) {
@@ -186,13 +203,20 @@ function readUtf8(bytes: Uint8Array, start: number, end: number): string {
       }
     }
     if (ascii) {
-      return String.fromCharCode.apply(
-        null,
-        bytes.subarray(start, end) as unknown as number[],
-      );
+      return {
+        key: String.fromCharCode.apply(
+          null,
+          bytes.subarray(start, end) as unknown as number[],
+        ),
+      };
     }
   }
-  return utf8Decoder.decode(bytes.subarray(start, end));
+  const raw = bytes.subarray(start, end);
+  try {
+    return { key: strictUtf8Decoder.decode(raw) };
+  } catch {
+    return { key: utf8Decoder.decode(raw), keyBytes: raw };
+  }
 }
 
 function writeBytes(out: ByteWriter, b: Uint8Array | null | undefined): void {
@@ -306,7 +330,15 @@ export async function encodeBatch(
             `Cannot encode header ${h} of record ${i}: its key is not a string`,
           );
         }
-        const keySize = utf8Length(header.key);
+        if (
+          header.keyBytes !== undefined &&
+          !(header.keyBytes instanceof Uint8Array)
+        ) {
+          throw new TypeError(
+            `Cannot encode header ${h} of record ${i}: its keyBytes are not a Uint8Array`,
+          );
+        }
+        const keySize = header.keyBytes?.length ?? utf8Length(header.key);
         keySizes[h] = keySize;
         size += varintSize(keySize) + keySize +
           bytesSize(header.value, `header ${h} of record ${i}`);
@@ -332,7 +364,11 @@ export async function encodeBatch(
     const keySizes = headerKeySizes[i];
     for (let h = 0; h < headers.length; h++) {
       const header = headers[h]!;
-      writeUtf8(out, header.key, keySizes![h]!);
+      if (header.keyBytes === undefined) {
+        writeUtf8(out, header.key, keySizes![h]!);
+      } else {
+        writeBytes(out, header.keyBytes);
+      }
       writeBytes(out, header.value);
     }
   }
@@ -401,10 +437,13 @@ function decodeRecords(
         throw corrupt(`Header ${h} of record ${i} has no key`);
       }
       const at = input.skip(keyLength);
-      headers.push({
-        key: readUtf8(section, at, at + keyLength),
-        value: readNullableBytes(input, "header value"),
-      });
+      const key = readHeaderKey(section, at, at + keyLength);
+      const value = readNullableBytes(input, "header value");
+      headers.push(
+        key.keyBytes === undefined
+          ? { key: key.key, value }
+          : { key: key.key, value, keyBytes: key.keyBytes },
+      );
     }
     if (input.position !== end) {
       throw corrupt(
@@ -434,6 +473,7 @@ function decodeRecords(
 async function decodeChecked(
   batch: Uint8Array,
   header: BatchHeader,
+  options: DecodeOptions,
 ): Promise<DecodedBatch> {
   if (!verifyBatchCrc(batch)) throw corrupt("Batch fails its CRC-32C check");
   if (!Number.isSafeInteger(header.baseOffset) || header.baseOffset < 0) {
@@ -448,7 +488,13 @@ async function decodeChecked(
   const codecId = header.attributes & CODEC_MASK;
   const section = codecId === 0
     ? batch.slice(BATCH_HEADER_SIZE)
-    : await decompress(codecId, batch.subarray(BATCH_HEADER_SIZE));
+    : await decompress(
+      codecId,
+      batch.subarray(BATCH_HEADER_SIZE),
+      options.maxDecompressedBytes === undefined
+        ? {}
+        : { maxBytes: options.maxDecompressedBytes },
+    );
   if (header.recordCount > section.length / MIN_RECORD_SIZE) {
     throw corrupt(
       `Batch counts ${header.recordCount} records in ${section.length} bytes`,
@@ -460,7 +506,7 @@ async function decodeChecked(
 /**
  * Decodes one batch: checks its length (exactly one whole batch), magic,
  * CRC and codec, and returns its header and records with absolute offsets
- * and timestamps. Any fault is an EdgelogError: `CORRUPT_BATCH`, or
+ * and timestamps, decompressing at most `options.maxDecompressedBytes`. Any fault is an EdgelogError: `CORRUPT_BATCH`, or
  * `UNSUPPORTED_COMPRESSION` for snappy, lz4 and zstd.
  *
  * Keys and values never alias `batch`: they are views into one private
@@ -474,7 +520,10 @@ async function decodeChecked(
  * console.assert(header.recordCount === 1 && records[0]!.value === null);
  * ```
  */
-export function decodeBatch(batch: Uint8Array): Promise<DecodedBatch> {
+export function decodeBatch(
+  batch: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<DecodedBatch> {
   try {
     const header = readBatchHeader(batch);
     const size = batchSize(header);
@@ -483,7 +532,7 @@ export function decodeBatch(batch: Uint8Array): Promise<DecodedBatch> {
         `Batch is ${size} bytes but ${batch.length} were given; use decodeBatches for several`,
       );
     }
-    return decodeChecked(batch, header);
+    return decodeChecked(batch, header, options);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -505,6 +554,7 @@ export function decodeBatch(batch: Uint8Array): Promise<DecodedBatch> {
  */
 export async function decodeBatches(
   bytes: Uint8Array,
+  options: DecodeOptions = {},
 ): Promise<DecodedBatch[]> {
   const batches: DecodedBatch[] = [];
   let at = 0;
@@ -513,7 +563,7 @@ export async function decodeBatches(
     const size = batchSize(header);
     try {
       batches.push(
-        await decodeChecked(bytes.subarray(at, at + size), header),
+        await decodeChecked(bytes.subarray(at, at + size), header, options),
       );
     } catch (err) {
       if (err instanceof EdgelogError && err.code === "CORRUPT_BATCH") {

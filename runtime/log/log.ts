@@ -37,6 +37,11 @@ export interface LogOptions {
   autoCreateTopics?: boolean;
   /** Offsets >= the returned value must not be removed by time/size retention (unsynced data). */
   retentionFloor?: (topic: string, partition: number) => number;
+  /**
+   * Cap on the bytes one batch's records decompress to, on append and on
+   * read (a gzip bomb stops there); default the codec's default, 64 MiB.
+   */
+  maxDecompressedBytes?: number;
   /** Caps on topics and partitions, over {@linkcode DEFAULT_TOPIC_LIMITS}. */
   limits?: Partial<TopicLimits>;
 }
@@ -198,6 +203,7 @@ export class Log {
   #defaults: TopicConfig;
   #autoCreate: boolean;
   #retentionFloor: (topic: string, partition: number) => number;
+  #decompression: { maxDecompressedBytes?: number };
   #topics = new Map<string, Topic>();
   #limits: TopicLimits;
   #partitionTotal = 0;
@@ -215,6 +221,9 @@ export class Log {
     this.#defaults = defaults;
     this.#autoCreate = options.autoCreateTopics ?? false;
     this.#retentionFloor = options.retentionFloor ?? (() => Infinity);
+    this.#decompression = options.maxDecompressedBytes === undefined
+      ? {}
+      : { maxDecompressedBytes: options.maxDecompressedBytes };
     this.#limits = { ...DEFAULT_TOPIC_LIMITS, ...options.limits };
   }
 
@@ -525,6 +534,7 @@ export class Log {
         retentionFloor: () => this.#retentionFloor(name, partition),
         onAppend: (event) => notify(this.#appendListeners, event),
         onDrop: (event) => notify(this.#dropListeners, event),
+        ...this.#decompression,
       })
     );
   }

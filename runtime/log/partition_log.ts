@@ -9,6 +9,9 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
 import {
+  type BatchHeader,
+  batchSize,
+  CODEC_MASK,
   type Compression,
   decodeBatch,
   encodeBatch,
@@ -16,6 +19,10 @@ import {
   readBatchHeader,
   setBaseOffset,
 } from "../format/mod.ts";
+import {
+  checkBatchSync,
+  checkCompressedSection,
+} from "../format/batch_validation.ts";
 import { budgetCut, retentionCut } from "./retention.ts";
 import type { PartitionStore } from "./storage.ts";
 import type {
@@ -71,6 +78,19 @@ export interface PartitionLogOptions {
   retentionFloor?: () => number;
   onAppend?: (event: AppendEvent) => void;
   onDrop?: (event: DropEvent) => void;
+  /**
+   * Cap on the bytes one batch's records decompress to, on append and on
+   * read; default the codec's default.
+   */
+  maxDecompressedBytes?: number;
+}
+
+/** `err` with batch `i` of an append named in its message. */
+function naming(i: number, err: unknown): unknown {
+  if (!(err instanceof EdgelogError)) return err;
+  return new EdgelogError(err.code, `Batch ${i}: ${err.message}`, {
+    ...err.extra,
+  });
 }
 
 /** Default byte limit of {@linkcode PartitionLog.read}. */
@@ -137,6 +157,13 @@ export class PartitionLog {
   #tail: Promise<void> = Promise.resolve();
   #waiters = new Set<Waiter>();
   #closed = false;
+  #decompression: { maxDecompressedBytes?: number };
+  /**
+   * Appends whose compressed batches are still being checked, in call
+   * order: each joins the pending group only after those before it.
+   */
+  #admission: Promise<void> = Promise.resolve();
+  #admitting = 0;
 
   constructor(store: PartitionStore, options: PartitionLogOptions) {
     this.topic = options.topic;
@@ -147,6 +174,9 @@ export class PartitionLog {
     this.#retentionFloor = options.retentionFloor ?? (() => Infinity);
     this.#onAppend = options.onAppend ?? (() => {});
     this.#onDrop = options.onDrop ?? (() => {});
+    this.#decompression = options.maxDecompressedBytes === undefined
+      ? {}
+      : { maxDecompressedBytes: options.maxDecompressedBytes };
     this.#highWatermark = store.nextOffset;
   }
 
@@ -171,36 +201,70 @@ export class PartitionLog {
   }
 
   info(): PartitionInfo {
-    return {
+    const info: PartitionInfo = {
       partition: this.partition,
       logStartOffset: this.logStartOffset,
       highWatermark: this.highWatermark,
       sizeBytes: this.sizeBytes,
     };
+    const corruptions = this.#store.corruptions?.() ?? [];
+    if (corruptions.length > 0) info.corruptions = [...corruptions];
+    return info;
   }
 
   /**
-   * Appends validated batches (the caller ran `splitBatches`). Their
-   * baseOffsets are rewritten in place to run on contiguously from the high
-   * watermark. Rejects with `STORAGE_FULL` (nothing written) when the disk
-   * budget is full and the policy is "reject".
+   * Appends whole batches after validating each (batch_validation.ts): a
+   * batch that would not read back whole is `CORRUPT_BATCH`, and nothing
+   * of the call is written. Their baseOffsets are rewritten in place to
+   * run on contiguously from the high watermark. Rejects with
+   * `STORAGE_FULL` (nothing written) when the disk budget is full and the
+   * policy is "reject".
    */
   appendBatches(batches: readonly Uint8Array[]): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (batches.length === 0) {
       return Promise.reject(new RangeError("Cannot append no batches"));
     }
+    const compressed: { batch: Uint8Array; header: BatchHeader; i: number }[] =
+      [];
     let counts: number[];
     try {
-      counts = batches.map((b) => readBatchHeader(b).lastOffsetDelta + 1);
+      counts = batches.map((batch, i) => {
+        let header;
+        try {
+          header = checkBatchSync(batch);
+        } catch (err) {
+          throw naming(i, err);
+        }
+        if (batchSize(header) !== batch.length) {
+          throw new EdgelogError(
+            "CORRUPT_BATCH",
+            `Batch ${i} is ${
+              batchSize(header)
+            } bytes but ${batch.length} were given`,
+          );
+        }
+        if ((header.attributes & CODEC_MASK) !== 0) {
+          compressed.push({ batch, header, i });
+        }
+        return header.recordCount;
+      });
     } catch (err) {
       return Promise.reject(err);
     }
-    const bytes = batches.reduce((n, b) => n + b.length, 0);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#pending.push({ batches, counts, bytes, resolve, reject });
-      this.#drain();
-    });
+    if (compressed.length === 0) return this.#admit(batches, counts);
+    // One at a time: each may take up to the decompression cap in memory.
+    const checked = (async () => {
+      for (const { batch, header, i } of compressed) {
+        try {
+          await checkCompressedSection(batch, header, this.#decompression);
+        } catch (err) {
+          throw naming(i, err);
+        }
+      }
+    })();
+    checked.catch(() => {});
+    return this.#admit(batches, counts, checked);
   }
 
   /** Encodes records as one batch (timestamps default to the clock) and appends it. */
@@ -208,12 +272,48 @@ export class PartitionLog {
     records: readonly RecordInput[],
     options: { compression?: Compression } = {},
   ): Promise<AppendResult> {
+    if (this.#closed) throw this.#closedError();
     if (records.length === 0) throw new RangeError("Cannot append no records");
     const batch = await encodeBatch(records, {
       compression: options.compression ?? "none",
       now: this.#clock.now(),
     });
-    return await this.appendBatches([batch]);
+    return await this.#admit([batch], [records.length]);
+  }
+
+  /**
+   * Queues checked batches for the next group commit, after every append
+   * called before whose checks are still running, once `checked` passes.
+   */
+  #admit(
+    batches: readonly Uint8Array[],
+    counts: number[],
+    checked?: Promise<void>,
+  ): Promise<AppendResult> {
+    if (checked === undefined && this.#admitting === 0) {
+      return this.#enqueue(batches, counts);
+    }
+    this.#admitting++;
+    const turn = this.#admission.then(() => checked).then(() => ({
+      result: this.#closed
+        ? Promise.reject<AppendResult>(this.#closedError())
+        : this.#enqueue(batches, counts),
+    }));
+    this.#admission = turn.then(() => {}, () => {}).finally(() => {
+      this.#admitting--;
+    });
+    return turn.then(({ result }) => result);
+  }
+
+  #enqueue(
+    batches: readonly Uint8Array[],
+    counts: number[],
+  ): Promise<AppendResult> {
+    const bytes = batches.reduce((n, b) => n + b.length, 0);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ batches, counts, bytes, resolve, reject });
+      this.#drain();
+    });
   }
 
   /**
@@ -248,7 +348,7 @@ export class PartitionLog {
     let nextOffset = offset;
     for (const batch of batches) {
       if (records.length >= maxRecords) break;
-      const decoded = await decodeBatch(batch);
+      const decoded = await decodeBatch(batch, this.#decompression);
       let whole = true;
       for (const record of decoded.records) {
         if (record.offset < offset) continue;
@@ -279,7 +379,7 @@ export class PartitionLog {
     while (at < this.#highWatermark) {
       const [batch] = await this.#store.read(at, 0);
       if (batch === undefined) break;
-      const { header, records } = await decodeBatch(batch);
+      const { header, records } = await decodeBatch(batch, this.#decompression);
       if (header.baseOffset >= this.#highWatermark) break;
       const found = records.find((r) =>
         r.offset >= at && r.timestamp >= timestamp

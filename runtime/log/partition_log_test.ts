@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../clock.ts";
 import { EdgelogError } from "../errors.ts";
-import { encodeBatch, readBatchHeader } from "../format/mod.ts";
+import { crc32c, encodeBatch, readBatchHeader } from "../format/mod.ts";
 import { MemoryStorage } from "./memory_storage.ts";
 import {
   type AppendEvent,
@@ -562,4 +562,48 @@ Deno.test("a reopened partition continues at the stored high watermark", async (
   const units: SegmentInfo[] = await (await storage.openPartition("t", 0))
     .segments();
   assert.equal(units.length, 1);
+});
+
+Deno.test("appendBatches validates every batch and writes none of a call with a bad one", async () => {
+  const storage = new MemoryStorage();
+  const log = new PartitionLog(await storage.openPartition("t", 0), {
+    topic: "t",
+    partition: 0,
+  });
+  const good = await encodeBatch([{ value: text.encode("a"), timestamp: 1 }]);
+  const empty = good.slice();
+  const view = new DataView(empty.buffer);
+  view.setInt32(57, 0);
+  view.setInt32(23, -1);
+  view.setUint32(17, crc32c(empty.subarray(21)));
+  await assert.rejects(
+    log.appendBatches([good.slice(), empty]),
+    (e: unknown) =>
+      e instanceof EdgelogError && e.code === "CORRUPT_BATCH" &&
+      /^Batch 1: .*at least 1/.test(e.message),
+  );
+  assert.equal(log.highWatermark, 0);
+  await log.close();
+});
+
+Deno.test("appends keep their call order while a gzip batch is being checked", async () => {
+  const storage = new MemoryStorage();
+  const log = new PartitionLog(await storage.openPartition("t", 0), {
+    topic: "t",
+    partition: 0,
+  });
+  const gzip = await encodeBatch(
+    [{ value: text.encode("first"), timestamp: 1 }],
+    { compression: "gzip" },
+  );
+  const plain = await encodeBatch([{
+    value: text.encode("second"),
+    timestamp: 2,
+  }]);
+  const [a, b] = await Promise.all([
+    log.appendBatches([gzip]),
+    log.appendBatches([plain]),
+  ]);
+  assert.deepEqual([a.baseOffset, b.baseOffset], [0, 1]);
+  await log.close();
 });

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { CorruptionReport } from "./types.ts";
+
 /** A unit that retention can delete whole: a segment, or a single batch. */
 export interface SegmentInfo {
   /** Offset of the first record in the unit. */
@@ -67,6 +69,12 @@ export interface PartitionStore {
 
   /** Flushes and releases the partition; the store is unusable afterwards. */
   close(): Promise<void>;
+
+  /**
+   * Damage the adapter found in what it had stored, kept aside and
+   * skipped; adapters that cannot find any leave this out.
+   */
+  corruptions?(): readonly CorruptionReport[];
 }
 
 /**

@@ -9,6 +9,11 @@
 export interface Header {
   key: string;
   value: Uint8Array | null;
+  /**
+   * The key's bytes, present only when they are not valid UTF-8 (`key` then
+   * holds them decoded with U+FFFD); encoders write these bytes, not `key`.
+   */
+  keyBytes?: Uint8Array;
 }
 
 /** A record as a producer gives it. */
@@ -61,6 +66,27 @@ export interface PartitionInfo {
   logStartOffset: number;
   highWatermark: number;
   sizeBytes: number;
+  /** Damage storage found in the partition's files; absent when none. */
+  corruptions?: CorruptionReport[];
+}
+
+/**
+ * A byte range of a partition's stored log that failed its checks, was
+ * copied aside and is skipped; the batches around it stay readable.
+ */
+export interface CorruptionReport {
+  /** The segment file holding the range. */
+  segment: string;
+  /** First damaged byte in the segment. */
+  fromByte: number;
+  /** One past the last damaged byte. */
+  toByte: number;
+  /** First offset the range may have held. */
+  fromOffset: number;
+  /** Last offset the range may have held (below fromOffset: none). */
+  toOffset: number;
+  /** The file beside the segment holding a copy of the damaged bytes. */
+  quarantine: string;
 }
 
 /** Where a produced record landed. */

@@ -18,7 +18,12 @@ import type { Log } from "../log/mod.ts";
 import { type AuthConfig, authMiddleware } from "./auth.ts";
 import { bodyLimit } from "./body_limit.ts";
 import { DEFAULT_HOLD_LIMITS, type HoldLimits, Slots } from "./limits.ts";
-import type { ServerApp, ServerContext, ServerEnv } from "./context.ts";
+import type {
+  MirrorView,
+  ServerApp,
+  ServerContext,
+  ServerEnv,
+} from "./context.ts";
 import {
   onError,
   onNotFound,
@@ -83,6 +88,8 @@ export interface CreateAppOptions {
    * with bearer tokens, not cookies. An empty list turns CORS off.
    */
   corsOrigins?: readonly string[];
+  /** The node's Kafka mirror: topic descriptions show its state. */
+  mirror?: MirrorView;
 }
 
 /** A file a node serves outside the API. */
@@ -98,6 +105,7 @@ const CORS_REQUEST_HEADERS = [
   "Accept",
   "Last-Event-ID",
   "Edgelog-Dropped",
+  "Edgelog-Source-High-Watermark",
 ];
 const CORS_EXPOSED_HEADERS = [
   "Edgelog-Next-Offset",
@@ -220,6 +228,7 @@ export function createApp(options: CreateAppOptions): ServerApp {
       { name: "maxStreamsPerClient", max: hold.maxStreamsPerClient },
       metrics,
     ),
+    ...(options.mirror ? { mirror: options.mirror } : {}),
   };
   metrics.attach(options.log);
   metrics.trackGroups(options.groups);

@@ -22,6 +22,23 @@ export interface ServerEnv {
 /** The app the routes register on. */
 export type ServerApp = OpenAPIHono<ServerEnv>;
 
+/** A partition's Kafka mirror, as `GET /v1/topics/{topic}` shows it. */
+export interface MirrorInfo {
+  state: "starting" | "mirroring" | "retrying" | "stopped";
+  /** The next edgelog offset to mirror: everything below is in Kafka. */
+  mirroredOffset: number;
+  /** Records appended and not yet acknowledged by Kafka. */
+  lag: number;
+  /** The last fault; why, when stopped. */
+  error: string | null;
+}
+
+/** What the server reads of a Kafka mirror (edge/kafka), when one runs. */
+export interface MirrorView {
+  /** undefined when the partition is not mirrored. */
+  partitionStatus(topic: string, partition: number): MirrorInfo | undefined;
+}
+
 /** The node's parts, shared by the route modules and `extraRoutes`. */
 export interface ServerContext {
   log: Log;
@@ -38,6 +55,8 @@ export interface ServerContext {
   longPolls: Slots;
   /** SSE streams open now, capped in all and per client. */
   streams: Slots;
+  /** The node's Kafka mirror, whose state topic descriptions show. */
+  mirror?: MirrorView;
 }
 
 const STATUS_TEXT: Record<number, string> = {

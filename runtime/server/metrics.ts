@@ -71,6 +71,13 @@ function formatValue(value: number): string {
   return Number.isNaN(value) ? "NaN" : String(value);
 }
 
+/** A gauge family read at scrape time from a part that registered it. */
+export interface GaugeFamily {
+  name: string;
+  help: string;
+  samples: { labels: Labels; value: number }[];
+}
+
 /** Sources of the gauges read at scrape time. */
 export interface MetricsSources {
   log?: Log;
@@ -88,6 +95,7 @@ export class Metrics {
   #counters = new Map<string, Family<number>>();
   #attached = new WeakSet<Log>();
   #limits = new Map<string, { max: number; inUse: () => number }>();
+  #gauges: (() => GaugeFamily[])[] = [];
   #latency: Family<HistogramValue> = {
     help: "HTTP request latency by route, method and status",
     samples: new Map(),
@@ -127,6 +135,17 @@ export class Metrics {
       maxPartitionsPerTopic,
       () => Math.max(0, ...log.listTopics().map((t) => t.partitions)),
     );
+  }
+
+  /**
+   * Adds gauges that `read` answers at every scrape (the Kafka mirror's
+   * lag and state); returns a function that removes them.
+   */
+  addGauges(read: () => GaugeFamily[]): () => void {
+    this.#gauges.push(read);
+    return () => {
+      this.#gauges = this.#gauges.filter((g) => g !== read);
+    };
   }
 
   /** The current value of a counter, for tests and status pages. */
@@ -225,6 +244,11 @@ export class Metrics {
     this.#renderLimits(out);
     if (sources.log) renderLog(out, sources.log);
     if (sources.groups) renderGroups(out, sources.groups);
+    for (const read of this.#gauges) {
+      for (const family of read()) {
+        gauge(out, family.name, family.help, family.samples);
+      }
+    }
     return out.join("\n") + "\n";
   }
 
@@ -296,9 +320,13 @@ function renderLog(out: string[], log: Log): void {
   const highs: { labels: Labels; value: number }[] = [];
   const sizes: { labels: Labels; value: number }[] = [];
   const waiters: { labels: Labels; value: number }[] = [];
+  const damaged: { labels: Labels; value: number }[] = [];
   for (const topic of log.listTopics()) {
     for (const p of log.partitions(topic.name)) {
       const labels = { topic: topic.name, partition: p.partition };
+      if (p.corruptions !== undefined) {
+        damaged.push({ labels, value: p.corruptions.length });
+      }
       starts.push({ labels, value: p.logStartOffset });
       highs.push({ labels, value: p.highWatermark });
       sizes.push({ labels, value: p.sizeBytes });
@@ -332,6 +360,17 @@ function renderLog(out: string[], log: Log): void {
     "Readers waiting for records on a partition",
     waiters,
   );
+  out.push(
+    "# HELP edgelog_storage_corruptions_total Damaged byte ranges found in a partition's stored log since start, kept aside and skipped",
+    "# TYPE edgelog_storage_corruptions_total counter",
+  );
+  for (const { labels, value } of damaged) {
+    out.push(
+      `edgelog_storage_corruptions_total${formatLabels(labels)} ${
+        formatValue(value)
+      }`,
+    );
+  }
 }
 
 function renderGroups(out: string[], groups: GroupCoordinator): void {

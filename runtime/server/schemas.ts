@@ -73,12 +73,39 @@ export const CreateTopicSchema = z.strictObject({
   whenFull: z.enum(["reject", "dropOldest"]).optional(),
 }).openapi("CreateTopic");
 
+/** A partition's Kafka mirror (only on a broker with `kafkaMirror`). */
+export const MirrorInfoSchema = z.object({
+  state: z.enum(["starting", "mirroring", "retrying", "stopped"]).openapi({
+    description: "stopped: edgelog and Kafka disagree; nothing more is " +
+      "mirrored until POST …/mirror/resume",
+  }),
+  mirroredOffset: z.number().int().openapi({
+    description: "Next edgelog offset to mirror: everything below is in Kafka",
+  }),
+  lag: z.number().int(),
+  error: z.string().nullable(),
+}).openapi("MirrorInfo");
+
 /** Offsets and size of one partition. */
 export const PartitionInfoSchema = z.object({
   partition: z.number().int(),
   logStartOffset: z.number().int(),
   highWatermark: z.number().int(),
   sizeBytes: z.number().int(),
+  kafkaMirror: MirrorInfoSchema.optional(),
+  corruptions: z.array(z.object({
+    segment: z.string(),
+    fromByte: z.number().int(),
+    toByte: z.number().int(),
+    fromOffset: z.number().int(),
+    toOffset: z.number().int(),
+    quarantine: z.string(),
+  })).optional().openapi({
+    description: "present only when storage found damaged bytes in the " +
+      "partition's files since the node started: each range was copied to " +
+      "the quarantine file beside its segment and is skipped; the records " +
+      "around it stay readable, offsets fromOffset..toOffset may be lost",
+  }),
 }).openapi("PartitionInfo");
 
 const topicInfoFields = {
@@ -158,7 +185,10 @@ export const AppendResultSchema = z.object({
 /** `earliest`, `latest` or an offset. */
 export const OffsetSpecSchema = z.union([
   z.enum(["earliest", "latest"]),
-  z.string().regex(/^\d{1,16}$/, "must be an offset, earliest or latest"),
+  z.string().regex(/^\d{1,16}$/, "must be an offset, earliest or latest")
+    .refine((s) => Number.isSafeInteger(Number(s)), {
+      message: "must be an offset below 2^53",
+    }),
 ]);
 
 /** Query of a fetch. */
@@ -185,7 +215,17 @@ export const FetchedRecordSchema = z.object({
   keyBase64: z.string().optional(),
   value: z.unknown().optional(),
   valueBase64: z.string().optional(),
-  headers: z.record(z.string(), z.string().nullable()),
+  headers: z.record(z.string(), z.string().nullable()).openapi({
+    description: "UTF-8 text; bytes that are not UTF-8 appear as U+FFFD " +
+      "here and exactly in headersBase64",
+  }),
+  headersBase64: z.array(z.object({
+    keyBase64: z.string(),
+    valueBase64: z.string().nullable(),
+  })).optional().openapi({
+    description: "present only when a header's key or value is not valid " +
+      "UTF-8: those headers in order, key and value in base64",
+  }),
 }).openapi("FetchedRecord");
 
 /** JSON fetch answer. */

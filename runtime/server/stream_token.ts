@@ -38,6 +38,12 @@ export function decodeStreamToken(
   );
   for (const pair of token.split(",")) {
     const [p, o] = pair.split(":").map(Number) as [number, number];
+    if (!Number.isSafeInteger(o)) {
+      throw new EdgelogError(
+        "BAD_REQUEST",
+        `Last-Event-ID names offset ${pair.split(":")[1]}, beyond 2^53`,
+      );
+    }
     if (p >= partitions) {
       throw new EdgelogError(
         "BAD_REQUEST",

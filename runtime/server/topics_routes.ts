@@ -102,7 +102,12 @@ export function registerTopicRoutes(app: ServerApp, ctx: ServerContext): void {
       retentionMs: config.retentionMs,
       retentionBytes: config.retentionBytes,
       cleanupPolicy: config.cleanupPolicy,
-      partitions: log.partitions(topic),
+      partitions: log.partitions(topic).map((p) => {
+        const mirror = ctx.mirror?.partitionStatus(topic, p.partition);
+        if (mirror === undefined) return p;
+        const { state, mirroredOffset, lag, error } = mirror;
+        return { ...p, kafkaMirror: { state, mirroredOffset, lag, error } };
+      }),
     }, 200);
   });
 

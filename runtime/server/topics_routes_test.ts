@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Metrics } from "./metrics.ts";
 import { send, testServer } from "./_test_util.ts";
 
 Deno.test("topics: create, list, describe with partition offsets, delete", async () => {
@@ -77,6 +78,51 @@ Deno.test("topics: bad names and configs are 400 and create nothing", async () =
       assert.equal(typeof error.message, "string");
     }
     assert.deepEqual(s.log.listTopics(), []);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("topics: a node with a Kafka mirror describes each mirrored partition's state, and its gauges reach /metrics", async () => {
+  const metrics = new Metrics();
+  const s = await testServer({
+    metrics,
+    mirror: {
+      partitionStatus: (topic, partition) =>
+        partition === 1 ? undefined : {
+          state: partition === 0 ? "stopped" : "mirroring",
+          mirroredOffset: 7,
+          lag: 3,
+          error: partition === 0 ? `${topic} disagrees` : null,
+        },
+    },
+  });
+  const remove = metrics.addGauges(() => [{
+    name: "edgelog_kafka_mirror_lag",
+    help: "lag",
+    samples: [{ labels: { topic: "t", partition: 0 }, value: 3 }],
+  }]);
+  try {
+    await s.log.createTopic("t", { partitions: 3 });
+    const described = await (await send(s.app, "GET", "/v1/topics/t")).json();
+    assert.deepEqual(described.partitions[0].kafkaMirror, {
+      state: "stopped",
+      mirroredOffset: 7,
+      lag: 3,
+      error: "t disagrees",
+    });
+    assert.equal("kafkaMirror" in described.partitions[1], false);
+    assert.equal(described.partitions[2].kafkaMirror.state, "mirroring");
+
+    let text = await (await send(s.app, "GET", "/metrics")).text();
+    assert.match(text, /# TYPE edgelog_kafka_mirror_lag gauge\n/);
+    assert.match(
+      text,
+      /edgelog_kafka_mirror_lag\{topic="t",partition="0"\} 3\n/,
+    );
+    remove();
+    text = await (await send(s.app, "GET", "/metrics")).text();
+    assert.doesNotMatch(text, /edgelog_kafka_mirror_lag/);
   } finally {
     await s.close();
   }

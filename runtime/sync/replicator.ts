@@ -29,6 +29,7 @@ import {
   windowSettled,
 } from "./in_flight_window.ts";
 import { progressKey, ProgressWriter } from "./progress_writer.ts";
+import { PushBatcher } from "./push_batcher.ts";
 import { batchesFrom, pushBody } from "./push_body.ts";
 import { type PushCompression, StreamCompression } from "./push_compression.ts";
 import type {
@@ -151,6 +152,8 @@ export class Replicator {
   #compression: PushCompression;
   #backoff: { baseMs?: number; maxMs?: number };
   #progressIntervalMs: number;
+  /** Gathers pushes of several streams; absent when the client cannot. */
+  #batcher: PushBatcher | undefined;
   #streams = new Map<string, StreamState>();
   #listeners = new Map<keyof ReplicatorEvents, Set<(e: never) => void>>();
   #online = false;
@@ -172,6 +175,13 @@ export class Replicator {
     this.#compression = options.compression ?? "none";
     this.#backoff = options.backoff ?? {};
     this.#progressIntervalMs = options.progressIntervalMs ?? 1000;
+    const client = options.client;
+    if (client.pushStreams !== undefined && options.multiStreamPush !== false) {
+      this.#batcher = new PushBatcher({
+        pushBatches: (id, bytes) => client.pushBatches(id, bytes),
+        pushStreams: (bytes) => client.pushStreams!(bytes),
+      }, { maxRequests: this.#maxInFlight });
+    }
   }
 
   /** Whether the replicator syncs `topic`. */
@@ -693,11 +703,19 @@ export class Replicator {
     };
     let pushed: Promise<PushResult>;
     try {
-      pushed = this.#client.pushBatches(
-        registration.producerId,
-        request.body,
-        request.dropped > 0 ? { dropped: request.dropped } : {},
-      );
+      // One stream gains nothing from the batcher; a declared gap needs
+      // the stream's own route.
+      pushed = this.#batcher !== undefined && this.#streams.size > 1 &&
+          request.dropped === 0
+        ? this.#batcher.push(registration.producerId, request.body)
+        : this.#client.pushBatches(
+          registration.producerId,
+          request.body,
+          {
+            ...(request.dropped > 0 ? { dropped: request.dropped } : {}),
+            sourceHighWatermark: this.#partition(stream).highWatermark,
+          },
+        );
     } catch (err) {
       pushed = Promise.reject(err);
     }

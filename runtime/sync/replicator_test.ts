@@ -618,3 +618,66 @@ Deno.test("the background loop sends a new append while an earlier push is in fl
   assert.equal(replicator.status().streams[0]!.ackedOffset, 2);
   await replicator.stop();
 });
+
+Deno.test("a replicator of many streams pushes them in fewer requests than streams, each record once", async () => {
+  const central = await Log.open({ storage: new MemoryStorage() });
+  const local = await Log.open({ storage: new MemoryStorage() });
+  const topics = Array.from({ length: 40 }, (_, i) => `t${i}`);
+  for (const topic of topics) {
+    await central.createTopic(topic, { partitions: 2 });
+    await local.createTopic(topic, { partitions: 2 });
+    for (const p of [0, 1]) {
+      await local.partition(topic, p).appendRecords(records(p * 10, 3));
+    }
+  }
+  const registry = await StreamRegistry.open(central);
+  const requests = { single: 0, multi: 0 };
+  const upstream: SyncUpstream = {
+    registerStream: (n, t, p) => registry.register(n, t, p),
+    pushBatches: (id, bytes, options = {}) => {
+      requests.single++;
+      return registry.push(id, bytes, options);
+    },
+    pushStreams: (bytes) => {
+      requests.multi++;
+      return registry.pushMany(bytes, () => {});
+    },
+  };
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "gw",
+  });
+  await replicator.syncOnce();
+  assert.ok(requests.multi > 0, "multi-stream pushes were used");
+  assert.ok(
+    requests.single + requests.multi < topics.length * 2,
+    `${requests.single} + ${requests.multi} requests for ${
+      topics.length * 2
+    } streams`,
+  );
+  for (const topic of topics) {
+    const held = central.partitions(topic).reduce(
+      (n, p) => n + p.highWatermark,
+      0,
+    );
+    assert.equal(held, 6, `${topic}: every record once`);
+  }
+  assert.ok(replicator.status().streams.every((s) => s.ackedOffset === 2));
+});
+
+Deno.test("pushes tell the upstream the local high watermark, so it knows each stream's lag", async () => {
+  const { registry, local, upstream } = await setup();
+  await append(local, 0, records(0, 5));
+  const replicator = new Replicator({
+    log: local,
+    client: upstream,
+    nodeId: "gw",
+    topics: ["events"],
+    maxBatchBytes: 1,
+  });
+  await replicator.syncOnce();
+  const stream = registry.list().find((s) => s.sourcePartition === 0)!;
+  assert.equal(stream.ackedOffset, 4);
+  assert.equal(stream.lagRecords, 0);
+});

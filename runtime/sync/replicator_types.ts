@@ -7,7 +7,11 @@
 
 import type { Clock } from "../clock.ts";
 import type { MetaStore } from "../log/storage.ts";
-import type { PushResult, Registration } from "./stream_registry.ts";
+import type {
+  PushResult,
+  Registration,
+  StreamPushOutcome,
+} from "./stream_registry.ts";
 
 /** The parts of a local partition the replicator reads (a PartitionLog). */
 export interface ReplicatorPartition {
@@ -43,8 +47,17 @@ export interface SyncUpstream {
   pushBatches(
     producerId: number,
     bytes: Uint8Array,
-    options?: { dropped?: number },
+    /**
+     * `sourceHighWatermark`: the local high watermark, so the upstream can
+     * tell how far behind the stream is.
+     */
+    options?: { dropped?: number; sourceHighWatermark?: number },
   ): Promise<PushResult>;
+  /**
+   * The multi-stream push (POST /v1/sync/batches); when present, a
+   * replicator of several streams gathers their pushes into it.
+   */
+  pushStreams?(bytes: Uint8Array): Promise<StreamPushOutcome[]>;
 }
 
 /** Options of {@linkcode Replicator}. */
@@ -78,6 +91,12 @@ export interface ReplicatorOptions {
    * on slow or metered links, where bytes cost more than CPU, it wins.
    */
   compression?: "none" | "gzip" | "auto";
+  /**
+   * Whether pushes of several streams may share a request (the upstream's
+   * multi-stream push, when the client has it); default true. See
+   * push_batcher.ts: a lone push still goes at once by its own route.
+   */
+  multiStreamPush?: boolean;
   /** Backoff of retries after network and server errors. */
   backoff?: { baseMs?: number; maxMs?: number };
   /**

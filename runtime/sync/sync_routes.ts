@@ -11,7 +11,9 @@ import { z } from "zod";
 import { EdgelogError } from "../errors.ts";
 import { authorize, type Principal } from "../server/auth.ts";
 import { errorResponse } from "../server/errors.ts";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MetricsSink, StreamRegistry } from "./stream_registry.ts";
+import { registerSyncDocs } from "./sync_openapi.ts";
 
 /** Options of {@linkcode syncRoutes}. */
 export interface SyncRoutesOptions {
@@ -27,20 +29,34 @@ const RegisterBody = z.object({
 
 /** The request header by which a device declares a dropped gap. */
 export const DROPPED_HEADER = "Edgelog-Dropped";
+/**
+ * The optional request header by which a device says its local high
+ * watermark, so the upstream can tell how far behind the stream is.
+ */
+export const SOURCE_HW_HEADER = "Edgelog-Source-High-Watermark";
+
+/** Streams in one answer of GET /v1/sync/streams by default, and at most. */
+export const DEFAULT_STREAMS_LIMIT = 1000;
+export const MAX_STREAMS_LIMIT = 10_000;
 
 function principalOf(c: Context): Principal {
   return (c.get("principal") as Principal | undefined) ?? "open";
 }
 
-function parseDropped(value: string | undefined): number {
-  if (value === undefined) return 0;
-  if (!/^\d+$/.test(value.trim())) {
+/** A header or query value that must be a non-negative safe integer. */
+function parseCount(
+  name: string,
+  value: string | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
     throw new EdgelogError(
       "BAD_REQUEST",
-      `${DROPPED_HEADER} must be a non-negative integer, got '${value}'`,
+      `${name} must be a non-negative integer below 2^53, got '${value}'`,
     );
   }
-  return Number(value.trim());
+  return n;
 }
 
 function parseProducerId(value: string): number {
@@ -71,7 +87,9 @@ async function readBody(c: Context, max: number): Promise<Uint8Array> {
 
 /**
  * Returns the function that mounts POST /v1/sync/streams, POST
- * /v1/sync/streams/{producerId}/batches and GET /v1/sync/streams on an app.
+ * /v1/sync/streams/{producerId}/batches, POST /v1/sync/batches (several
+ * streams in one body) and GET /v1/sync/streams (paged) on an app, and
+ * their OpenAPI entries when the app keeps a registry.
  * Errors answer in PROTOCOL.md's shape whatever the app's error handler.
  */
 export function syncRoutes(
@@ -81,6 +99,9 @@ export function syncRoutes(
   const maxBodyBytes = options.maxBodyBytes ?? 16 << 20;
   return (app, context) => {
     if (context?.metrics !== undefined) registry.useMetrics(context.metrics);
+    const docs = (app as { openAPIRegistry?: OpenAPIHono["openAPIRegistry"] })
+      .openAPIRegistry;
+    if (docs !== undefined) registerSyncDocs(docs);
     app.post("/v1/sync/streams", async (c) => {
       try {
         let json: unknown;
@@ -119,9 +140,45 @@ export function syncRoutes(
           nodeId: stream.nodeId,
           topic: stream.topic,
         });
-        const dropped = parseDropped(c.req.header(DROPPED_HEADER));
+        const dropped =
+          parseCount(DROPPED_HEADER, c.req.header(DROPPED_HEADER)) ?? 0;
+        const sourceHighWatermark = parseCount(
+          SOURCE_HW_HEADER,
+          c.req.header(SOURCE_HW_HEADER),
+        );
         const body = await readBody(c, maxBodyBytes);
-        return c.json(await registry.push(producerId, body, { dropped }));
+        return c.json(
+          await registry.push(producerId, body, {
+            dropped,
+            ...(sourceHighWatermark === undefined
+              ? {}
+              : { sourceHighWatermark }),
+          }),
+        );
+      } catch (err) {
+        return errorResponse(c, err);
+      }
+    });
+
+    app.post("/v1/sync/batches", async (c) => {
+      try {
+        // Per-stream declarations would be silently lost here: refuse them.
+        for (const header of [DROPPED_HEADER, SOURCE_HW_HEADER]) {
+          if (c.req.header(header) !== undefined) {
+            throw new EdgelogError(
+              "BAD_REQUEST",
+              `${header} is per stream: send it with POST /v1/sync/streams/{producerId}/batches`,
+            );
+          }
+        }
+        const body = await readBody(c, maxBodyBytes);
+        const results = await registry.pushMany(body, (stream) =>
+          authorize(c, {
+            kind: "sync",
+            nodeId: stream.nodeId,
+            topic: stream.topic,
+          }));
+        return c.json({ results });
       } catch (err) {
         return errorResponse(c, err);
       }
@@ -141,7 +198,22 @@ export function syncRoutes(
         if (bound !== undefined && asked !== undefined && asked !== bound) {
           authorize(c, { kind: "sync", nodeId: asked });
         }
-        return c.json({ streams: registry.list(bound ?? asked) });
+        const query = (name: string) => parseCount(name, c.req.query(name));
+        const limit = query("limit") ?? DEFAULT_STREAMS_LIMIT;
+        if (limit < 1 || limit > MAX_STREAMS_LIMIT) {
+          throw new EdgelogError(
+            "BAD_REQUEST",
+            `limit must be 1 … ${MAX_STREAMS_LIMIT}, got ${limit}`,
+          );
+        }
+        return c.json(registry.page({
+          nodeId: bound ?? asked,
+          topic: c.req.query("topic"),
+          minLag: query("minLag"),
+          silentSinceMs: query("silentSinceMs"),
+          after: query("after"),
+          limit,
+        }));
       } catch (err) {
         return errorResponse(c, err);
       }

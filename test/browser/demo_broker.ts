@@ -104,10 +104,16 @@ export async function openDemo(
 export async function openDemoOnline(page: Page, url: string): Promise<void> {
   await openDemo(page, url);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-  await page.waitForFunction(async () =>
+  await waitForRoundOnline(page);
+}
+
+/** Waits until a sync round of the demo's log reached the broker. */
+export async function waitForRoundOnline(page: Page): Promise<void> {
+  await page.waitForFunction(async () => {
     // deno-lint-ignore no-explicit-any
-    (await (globalThis as any).edgelogDemo.log.sync.status()).online
-  );
+    const status = await (globalThis as any).edgelogDemo.log.sync.status();
+    return status.online && status.onlineSource === "round";
+  });
 }
 
 /** The demo page's sync status. */

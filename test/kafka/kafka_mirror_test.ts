@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { type Broker, startBroker } from "../../edge/broker.ts";
+import { readBatchHeader } from "../../runtime/format/mod.ts";
 import type { LogRecord, RecordInput } from "../../runtime/log/types.ts";
 import { kafkaUnavailable, startKafka } from "./kafka_process.ts";
 
@@ -129,6 +130,24 @@ async function readKafka(bootstrap: string, expected: number): Promise<Seen[]> {
   return seen.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
+/** The end offset of each Kafka partition of the topic. */
+async function kafkaEnds(bootstrap: string): Promise<number[]> {
+  const admin = new Kafka({
+    clientId: "mirror-test",
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(TOPIC);
+    return offsets.sort((a, b) => a.partition - b.partition).map((o) =>
+      Number(o.high)
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function asSeen(partition: number, r: LogRecord): Seen {
   return {
     partition,
@@ -199,7 +218,7 @@ Deno.test({
 
       // A broker that did not write the Kafka topic refuses to add to it.
       const otherDir = await Deno.makeTempDir({ prefix: "edgelog-mirror-" });
-      const other = await startBroker({ ...config, dataDir: otherDir });
+      let other = await startBroker({ ...config, dataDir: otherDir });
       try {
         await other.log.createTopic(TOPIC, { partitions: PARTITIONS });
         await produce(other, 4);
@@ -218,8 +237,67 @@ Deno.test({
           );
         }
         assert.ok(
-          other.kafkaMirror!.status().every((s) => s.mirroredOffset === 0),
+          other.kafkaMirror!.status().every((s) =>
+            s.mirroredOffset === 0 && s.state === "stopped"
+          ),
         );
+        // Stopped is stored: restarted where Kafka cannot be reached (so
+        // nothing can be detected again), the partitions are still stopped,
+        // not retrying.
+        await other.close();
+        other = await startBroker({
+          ...config,
+          dataDir: otherDir,
+          kafkaMirror: { bootstrap: ["127.0.0.1:9"], topics: [TOPIC] },
+        });
+        const states = () => other.kafkaMirror!.status().map((s) => s.state);
+        for (
+          let i = 0;
+          i < 200 && (states().length === 0 || states().includes("starting"));
+          i++
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(states(), ["stopped", "stopped", "stopped"]);
+        await other.close();
+        other = await startBroker({ ...config, dataDir: otherDir });
+        const described = await (await fetch(
+          `${other.url}/v1/topics/${TOPIC}`,
+        )).json();
+        assert.equal(described.partitions[0].kafkaMirror.state, "stopped");
+        assert.match(
+          described.partitions[0].kafkaMirror.error,
+          /already holds/,
+        );
+
+        // The operator resumes: Kafka's end stands for edgelog offset
+        // `from`; partition 0 from inside its first batch (its tail is sent).
+        const ends = await kafkaEnds(kafka.bootstrap);
+        const [first] = await other.log.partition(TOPIC, 0).readBatches(0, 1);
+        const firstLast = readBatchHeader(first!).lastOffsetDelta;
+        assert.ok(firstLast > 0, "the first batch holds several records");
+        const froms = [1, 0, 0];
+        const resume = (p: number, from: number | string) =>
+          fetch(
+            `${other.url}/v1/topics/${TOPIC}/partitions/${p}/mirror/resume?from=${from}`,
+            { method: "POST" },
+          );
+        const early = await resume(1, 10_000);
+        assert.equal(early.status, 416, await early.text());
+        const bad = await resume(1, "x");
+        assert.equal(bad.status, 400, await bad.text());
+        for (let p = 0; p < PARTITIONS; p++) {
+          const res = await resume(p, froms[p]!);
+          assert.equal(res.status, 202, await res.text());
+        }
+        const again = await resume(0, 0);
+        assert.equal(again.status, 409, await again.text());
+        await mirrored(other);
+        const after = await kafkaEnds(kafka.bootstrap);
+        for (let p = 0; p < PARTITIONS; p++) {
+          const hw = other.log.partition(TOPIC, p).highWatermark;
+          assert.equal(after[p], ends[p]! + hw - froms[p]!);
+        }
       } finally {
         await other.close();
         await Deno.remove(otherDir, { recursive: true }).catch(() => {});

@@ -14,8 +14,10 @@ import { FETCH_HINT, hasKafkaJars, kafkaJarsDir } from "./fetch_jars.ts";
 
 /** A running Kafka. */
 export interface KafkaProcess {
-  /** `127.0.0.1:<port>` of its PLAINTEXT listener. */
+  /** `127.0.0.1:<port>` clients use: the advertised listener. */
   bootstrap: string;
+  /** `127.0.0.1:<port>` Kafka listens on (behind a proxy, not `bootstrap`). */
+  listener: string;
   /** Kills it and deletes its data. */
   stop(): Promise<void>;
 }
@@ -82,13 +84,25 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
+/** Options of {@linkcode startKafka}. */
+export interface StartKafkaOptions {
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /**
+   * The port Kafka tells clients to connect to (a fault proxy in front of
+   * it, which forwards to `listener`); default
+   * its own.
+   */
+  advertisedPort?: number;
+}
+
 /**
  * Formats and starts a Kafka; resolves once it answers ApiVersions (within
  * `timeoutMs`, default 60 s). Throws if java or the jars are missing: call
  * {@linkcode kafkaUnavailable} first to skip instead.
  */
 export async function startKafka(
-  options: { timeoutMs?: number } = {},
+  options: StartKafkaOptions = {},
 ): Promise<KafkaProcess> {
   const jars = `${kafkaJarsDir()}/*`;
   const dir = await Deno.makeTempDir({ prefix: "edgelog-kafka-" });
@@ -97,7 +111,9 @@ export async function startKafka(
     "process.roles=broker,controller",
     "node.id=1",
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${
+      options.advertisedPort ?? port
+    }`,
     "controller.listener.names=CONTROLLER",
     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
     `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
@@ -174,5 +190,9 @@ export async function startKafka(
     await stop();
     throw err;
   }
-  return { bootstrap: `127.0.0.1:${port}`, stop };
+  return {
+    bootstrap: `127.0.0.1:${options.advertisedPort ?? port}`,
+    listener: `127.0.0.1:${port}`,
+    stop,
+  };
 }
