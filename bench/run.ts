@@ -6,7 +6,7 @@
  * fails is reported and the rest still run.
  *
  * Run: `deno task bench [--only name[,name…]] [flags]`, names: storage, open,
- * http, listener, sync, fleet, idb, browser_sync, validation, soak;
+ * http, listener, sync, fleet, idb, browser_sync, validation, console, soak;
  * `--minutes N` goes to the soak.
  *
  * @module
@@ -26,6 +26,7 @@ const BENCHES: readonly (readonly [string, string, readonly string[]])[] = [
   ["idb", "idb_bench.ts", []],
   ["browser_sync", "browser_sync_bench.ts", []],
   ["validation", "validation_bench.ts", []],
+  ["console", "console_bench.ts", []],
   ["soak", "soak_bench.ts", ["--minutes"]],
 ];
 

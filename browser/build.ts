@@ -13,6 +13,7 @@
  */
 
 import * as esbuild from "esbuild";
+import { CONSOLE_ENTRY } from "./console/entry.ts";
 
 /** One bundle: a source module and the name of its output, without ".js". */
 export interface Entry {
@@ -26,6 +27,7 @@ export const ENTRIES: readonly Entry[] = [
   { in: "browser/sdk.ts", out: "edgelog-sdk" },
   { in: "browser/service_worker.ts", out: "edgelog-sw" },
   { in: "browser/demo/app.ts", out: "edgelog-demo" },
+  CONSOLE_ENTRY,
 ];
 
 /** Options of {@linkcode bundle}. */

@@ -14,7 +14,14 @@ import { createApp } from "../runtime/server/app.ts";
 import type { ServerApp } from "../runtime/server/context.ts";
 import { Metrics } from "../runtime/server/metrics.ts";
 import { StreamRegistry, syncRoutes } from "../runtime/sync/mod.ts";
+import { consoleFiles } from "./console_files.ts";
 import { demoRoutes } from "./demo_routes.ts";
+import {
+  describeFsync,
+  EDGELOG_VERSION,
+  freeBytes,
+  syncCounts,
+} from "./node_info.ts";
 import { type BrokerConfig, ConfigError, DEFAULT_CONFIG } from "./config.ts";
 import { lockDataDir } from "./data_dir_lock.ts";
 import { trackOpenSegments } from "./limits.ts";
@@ -135,6 +142,16 @@ export async function startBroker(
       corsOrigins: config.corsOrigins,
       holdLimits: config.limits,
       pages: NODE_PAGES,
+      files: consoleFiles(),
+      node: {
+        role: "broker",
+        version: EDGELOG_VERSION,
+        startedMs: Date.now(),
+        fsync: describeFsync(config.fsync),
+        storageFreeBytes: () => freeBytes(config.dataDir),
+        sync: () =>
+          syncCounts(streams.list(), Date.now(), config.deviceSilentMs),
+      },
       signal: shutdown.signal,
       ...(kafkaMirror ? { mirror: kafkaMirror } : {}),
       extraRoutes: (app, ctx) => {

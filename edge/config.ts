@@ -104,6 +104,7 @@ export const ConfigFileSchema = z.strictObject({
     keyFile: z.string().min(1),
   }).optional(),
   retentionCheckMs: z.number().int().positive().optional(),
+  deviceSilentMs: z.number().int().positive().optional(),
   limits: LimitsSchema.optional(),
   kafkaMirror: z.strictObject({
     bootstrap: z.array(z.string().regex(/^\S+:\d{1,5}$/)).min(1),
@@ -138,6 +139,8 @@ export interface BrokerConfig {
   auth: AuthConfig;
   tls?: { certFile: string; keyFile: string };
   retentionCheckMs: number;
+  /** A device none of whose streams pushed for this long counts as silent. */
+  deviceSilentMs: number;
   /** Connections, timeouts, topics, partitions, groups, long polls, streams. */
   limits: NodeLimits;
   /** Mirror these topics into Apache Kafka (edge/kafka). */
@@ -168,6 +171,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   corsOrigins: ["*"],
   auth: { tokens: [] },
   retentionCheckMs: 60_000,
+  deviceSilentMs: 60_000,
   limits: DEFAULT_LIMITS,
 };
 
@@ -190,6 +194,7 @@ export const USAGE =
   --config FILE  JSON config: host, port, dataDir, fsync, topicDefaults,
                  autoCreateTopics, maxBodyBytes, maxDecompressedBytes,
                  corsOrigins, tokens, metricsOpen, tls, retentionCheckMs,
+                 deviceSilentMs,
                  limits, kafkaMirror
   --help         this text`;
 
@@ -299,6 +304,9 @@ export async function loadConfig(
   if (file.tls !== undefined) config.tls = file.tls;
   if (file.retentionCheckMs !== undefined) {
     config.retentionCheckMs = file.retentionCheckMs;
+  }
+  if (file.deviceSilentMs !== undefined) {
+    config.deviceSilentMs = file.deviceSilentMs;
   }
   if (file.limits !== undefined) {
     config.limits = {

@@ -37,6 +37,8 @@ import { lockDataDir } from "./data_dir_lock.ts";
 import { serveHttp } from "./http_listener.ts";
 import { DEFAULT_LIMITS, trackOpenSegments } from "./limits.ts";
 import { FsStorage } from "./storage/mod.ts";
+import { consoleFiles } from "./console_files.ts";
+import { describeFsync, EDGELOG_VERSION, freeBytes } from "./node_info.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -131,6 +133,14 @@ async function startLocked(
     groups,
     metrics,
     pages: NODE_PAGES,
+    files: consoleFiles(),
+    node: {
+      role: "gateway",
+      version: EDGELOG_VERSION,
+      startedMs: Date.now(),
+      fsync: describeFsync("always"),
+      storageFreeBytes: () => freeBytes(config.dataDir),
+    },
     holdLimits: limits,
     signal: shutdown.signal,
     ...(config.auth === undefined ? {} : { auth: config.auth }),
@@ -148,7 +158,12 @@ async function startLocked(
           streams: status.streams.filter((s) =>
             allows(principal, { kind: "describe", topic: s.topic })
           ),
-          ...(mqtt === undefined ? {} : { mqtt: mqtt.status() }),
+          ...(mqtt === undefined || config.mqtt === undefined ? {} : {
+            mqtt: {
+              ...mqtt.status(),
+              subscriptions: config.mqtt.subscriptions,
+            },
+          }),
         });
       });
     },

@@ -8,6 +8,7 @@
  */
 
 import { type Broker, isLoopback, startBroker } from "./broker.ts";
+import { describeFsync } from "./node_info.ts";
 import {
   type BrokerConfig,
   ConfigError,
@@ -15,10 +16,6 @@ import {
   parseFlags,
   USAGE,
 } from "./config.ts";
-
-function describeFsync(fsync: BrokerConfig["fsync"]): string {
-  return typeof fsync === "string" ? fsync : `every ${fsync.intervalMs} ms`;
-}
 
 /** The one line printed once the broker listens. */
 export function readyLine(broker: Broker): string {

@@ -1,54 +1,6 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { startBroker, tempDataDir } from "./broker_process.ts";
-
-const CLI = fileURLToPath(new URL("../edge/cli.ts", import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts the CLI; `done` resolves with its exit code and output. */
-function spawnCli(
-  args: string[],
-  options: { url?: string; stdin?: string; token?: string } = {},
-) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-env", CLI, ...args],
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: {
-      EDGELOG_URL: options.url ?? "http://127.0.0.1:9",
-      EDGELOG_TOKEN: options.token ?? "",
-      NO_COLOR: "1",
-    },
-  }).spawn();
-  const done = (async (): Promise<Run> => {
-    if (options.stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    }
-    const output = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: decoder.decode(output.stderr),
-    };
-  })();
-  return { done, kill: () => child.kill("SIGTERM") };
-}
-
-function cli(
-  args: string[],
-  options: { url?: string; stdin?: string; token?: string } = {},
-): Promise<Run> {
-  return spawnCli(args, options).done;
-}
+import { cli, spawnCli } from "./cli_process.ts";
 
 /** Runs `fn` against a real broker process, with an admin token if given. */
 async function withBroker(

@@ -142,6 +142,7 @@ Deno.test("gateway /metrics shows each stream's sync progress before and after s
         "lagRecords",
         "lastError",
         "lastErrorCode",
+        "lastErrorMs",
         "lastSuccessMs",
         "sourcePartition",
         "topic",

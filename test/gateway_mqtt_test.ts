@@ -90,6 +90,13 @@ Deno.test({
       }
       assert.equal(local.highWatermark, 50);
       assert.equal(broker.registry.list("gw-mqtt").length, 0);
+      const status = await (await fetch(`${gateway.url}/v1/sync/status`))
+        .json();
+      assert.deepEqual(status.mqtt, {
+        connected: true,
+        appended: 50,
+        subscriptions: [{ filter: "plant/+/temp", topic: "sensors" }],
+      });
       proxy.setOffline(false);
       gateway.replicator.notifyOnline();
       while (Date.now() < deadline) {

@@ -244,6 +244,37 @@ const TABLE: Record<string, Row> = {
   },
   "GET /v1/sync/streams": get("/v1/sync/streams", authed(["node", "admin"])),
   "GET /v1/sync/status": get("/v1/sync/status", authed(ANY_TOKEN)),
+  "GET /favicon.svg": get("/favicon.svg", open()),
+  "GET /console/console.css": get("/console/console.css", open()),
+  "GET /console/edgelog-console.js": get("/console/edgelog-console.js", open()),
+  "GET /console/edgelog-console.js.map": get(
+    "/console/edgelog-console.js.map",
+    open(),
+  ),
+  "GET /v1/broker": get("/v1/broker", authed(["metrics", "admin"])),
+  "GET /v1/broker/rates": get("/v1/broker/rates", authed(["metrics", "admin"])),
+  "GET /v1/broker/topics": get("/v1/broker/topics", authed(ANY_TOKEN)),
+  "POST /v1/groups/:group/offsets/reset": {
+    request: () => ({
+      path: `/v1/groups/idle-${unique++}/offsets/reset`,
+      init: json("POST", { to: "earliest", topic: "t" }),
+    }),
+    expect: authed(["consume", "admin"]),
+  },
+  "DELETE /v1/groups/:group": {
+    request: async (node) => {
+      const group = `idle-${unique++}`;
+      const res = await node.send(
+        "admin",
+        `/v1/groups/${group}/offsets/reset`,
+        json("POST", { to: "earliest", topic: "t" }),
+      );
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      return { path: `/v1/groups/${group}`, init: { method: "DELETE" } };
+    },
+    expect: authed(["admin"], 204),
+  },
 };
 
 function routesOf(app: ServerApp): string[] {

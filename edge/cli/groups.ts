@@ -1,15 +1,16 @@
 /**
- * `groups list|describe`.
+ * `groups list|describe|reset-offsets|delete`.
  *
  * @module
  */
 
 import { commandArgs } from "./args.ts";
 import { clientFor, type CliIo, table } from "./io.ts";
+import { RESET_OPTIONS, resetRequest } from "./reset_offsets.ts";
 
 /** Runs a groups subcommand. */
 export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
-  const cli = commandArgs(argv, {}, "groups");
+  const cli = commandArgs(argv, RESET_OPTIONS, "groups");
   const [action, ...args] = cli.positionals;
   const client = clientFor(cli.values, io);
   switch (action) {
@@ -56,8 +57,28 @@ export async function groupsCommand(argv: string[], io: CliIo): Promise<void> {
       await io.stdout(out);
       return;
     }
+    case "reset-offsets": {
+      const [group] = cli.expect(args, ["group"]);
+      const request = resetRequest(cli);
+      const offsets = await client.resetGroupOffsets(group!, request);
+      await io.stdout(
+        table([
+          ["TOPIC", "PARTITION", "NEW-OFFSET"],
+          ...offsets.map((o) => [o.topic, o.partition, o.offset]),
+        ]),
+      );
+      return;
+    }
+    case "delete": {
+      const [group] = cli.expect(args, ["group"]);
+      await client.deleteGroup(group!);
+      await io.stdout(`Deleted group ${group}.\n`);
+      return;
+    }
     case undefined:
-      throw cli.usage("Missing action: list or describe");
+      throw cli.usage(
+        "Missing action: list, describe, reset-offsets or delete",
+      );
     default:
       throw cli.usage(`Unknown action 'groups ${action}'`);
   }

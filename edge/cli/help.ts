@@ -17,7 +17,8 @@ Commands:
   topics list|create|describe|delete   Manage topics
   produce <topic>                      Send lines from stdin as records
   consume <topic>                      Print records of a topic
-  groups list|describe                 Inspect consumer groups
+  groups list|describe|reset-offsets|delete
+                                       Inspect and operate consumer groups
 
 ${GLOBAL}
 
@@ -77,6 +78,13 @@ ${GLOBAL}
   groups: `Usage:
   deno task cli groups list
   deno task cli groups describe <group>
+  deno task cli groups reset-offsets <group> --to-earliest | --to-latest |
+                    --to-offset N | --to-datetime ISO [--topic T [--partition N]]
+  deno task cli groups delete <group>
+
+reset-offsets and delete work only on a group with no active members (stop
+its consumers first); without --topic, reset-offsets moves every partition
+the group has committed.
 
 ${GLOBAL}
 `,

@@ -47,6 +47,7 @@ Deno.test("renderSyncMetrics leaves out values not known yet", () => {
       lastSuccessMs: 1500,
       lastError: "offline",
       lastErrorCode: "UNREACHABLE",
+      lastErrorMs: 1_000,
       droppedRecords: 3,
       fenced: true,
     }],

@@ -27,6 +27,8 @@ import {
 import { parseSse } from "./sse.ts";
 import type {
   BatchesAppended,
+  BrokerInfo,
+  BrokerRates,
   CommitRequest,
   CommittedOffset,
   CreateTopicOptions,
@@ -37,6 +39,7 @@ import type {
   HeartbeatRequest,
   HeartbeatResponse,
   PushResult,
+  ResetOffsetsRequest,
   StreamEvent,
   StreamOptions,
   StreamPushOutcome,
@@ -46,6 +49,8 @@ import type {
   SyncStreamPage,
   SyncStreamQuery,
   TopicDescription,
+  TopicPartitionOffset,
+  TopicSummary,
 } from "./types.ts";
 
 /** The media type of binary batch bodies. */
@@ -387,6 +392,47 @@ export class EdgelogClient {
   /** `GET /v1/groups/{group}`: NOT_FOUND for an unknown group. */
   describeGroup(group: string): Promise<GroupDescription> {
     return this.#json("GET", `v1/groups/${segment(group)}`);
+  }
+
+  /**
+   * `POST /v1/groups/{group}/offsets/reset`: moves an empty group's offsets;
+   * GROUP_NOT_EMPTY while it has active members. Resolves with the offsets
+   * now committed.
+   */
+  async resetGroupOffsets(
+    group: string,
+    request: ResetOffsetsRequest,
+  ): Promise<TopicPartitionOffset[]> {
+    const answer = await this.#json<{ offsets: TopicPartitionOffset[] }>(
+      "POST",
+      `v1/groups/${segment(group)}/offsets/reset`,
+      { json: request },
+    );
+    return answer.offsets;
+  }
+
+  /** `DELETE /v1/groups/{group}`: GROUP_NOT_EMPTY while it has members. */
+  async deleteGroup(group: string): Promise<void> {
+    await (await this.#send("DELETE", `v1/groups/${segment(group)}`)).body
+      ?.cancel();
+  }
+
+  /** `GET /v1/broker`: role, version, uptime, storage, auth and counts. */
+  brokerInfo(): Promise<BrokerInfo> {
+    return this.#json("GET", "v1/broker");
+  }
+
+  /** `GET /v1/broker/rates`: records per second, per topic and over time. */
+  brokerRates(seconds?: number): Promise<BrokerRates> {
+    return this.#json("GET", "v1/broker/rates", { query: { seconds } });
+  }
+
+  /** `GET /v1/broker/topics`: every topic with records, size and rates. */
+  async topicSummaries(): Promise<TopicSummary[]> {
+    return (await this.#json<{ topics: TopicSummary[] }>(
+      "GET",
+      "v1/broker/topics",
+    )).topics;
   }
 
   /** Registers (or re-registers, bumping the epoch) a device's sync stream. */

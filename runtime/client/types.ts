@@ -134,3 +134,55 @@ export interface SyncStatus {
   online: boolean;
   streams: SyncPartitionStatus[];
 }
+
+/** `POST /v1/groups/{group}/offsets/reset` body. */
+export interface ResetOffsetsRequest {
+  to: "earliest" | "latest" | "timestamp" | "offset";
+  /** Only this topic; default every topic the group committed. */
+  topic?: string;
+  /** Only this partition (needs `topic`). */
+  partition?: number;
+  /** With `to: "timestamp"`. */
+  timestamp?: number;
+  /** With `to: "offset"`; clamped to the partition's range. */
+  offset?: number;
+}
+
+/** `GET /v1/broker`. */
+export interface BrokerInfo {
+  role: "broker" | "gateway";
+  version: string;
+  startedMs: number;
+  uptimeMs: number;
+  fsync: string;
+  auth: boolean;
+  storage: { usedBytes: number; freeBytes: number | null };
+  counts: {
+    topics: number;
+    partitions: number;
+    records: number;
+    groups: number;
+  };
+  sync: {
+    streams: number;
+    devices: number;
+    silentDevices: number;
+    silentAfterMs: number;
+  } | null;
+}
+
+/** `GET /v1/broker/rates`. */
+export interface BrokerRates {
+  windowSeconds: number;
+  averagedSeconds: number;
+  topics: { topic: string; inPerSec: number; outPerSec: number }[];
+  series: { t: number[]; in: number[]; out: number[] };
+}
+
+/** A row of `GET /v1/broker/topics`. */
+export interface TopicSummary extends TopicInfo {
+  records: number;
+  sizeBytes: number;
+  inPerSec: number;
+  outPerSec: number;
+}

@@ -11,7 +11,7 @@ import { EdgelogError, limitError } from "../errors.ts";
 import { ConsumerGroup } from "./consumer_group.ts";
 import { newMemberId } from "./member_id.ts";
 import { MembershipStore } from "./membership_store.ts";
-import { OffsetStore } from "./offset_store.ts";
+import { OffsetStore, type StoredOffset } from "./offset_store.ts";
 import type {
   CommitRequest,
   CommittedOffset,
@@ -289,6 +289,39 @@ export class GroupCoordinator {
     };
   }
 
+  /**
+   * Sets a group's committed offsets from outside the group, as Kafka's
+   * `--reset-offsets`: only while the group has no members, since a member
+   * would overwrite them with its next commit (GROUP_NOT_EMPTY). The caller
+   * resolves where each partition goes; TOPIC_NOT_FOUND and
+   * PARTITION_NOT_FOUND store nothing.
+   */
+  async resetOffsets(
+    group: string,
+    offsets: readonly StoredOffset[],
+  ): Promise<void> {
+    validateGroup(group);
+    for (const entry of offsets) validateOffset(entry);
+    this.#requireEmpty(group, "reset the offsets of");
+    for (const { topic, partition } of offsets) {
+      this.#checkPartition(topic, partition);
+    }
+    await this.#offsets.commit(group, offsets);
+  }
+
+  /**
+   * Deletes a group with no members and its committed offsets: NOT_FOUND
+   * when unknown, GROUP_NOT_EMPTY while members remain.
+   */
+  async deleteGroup(group: string): Promise<void> {
+    validateGroup(group);
+    this.#requireEmpty(group, "delete");
+    if (!this.#offsets.has(group)) {
+      throw new EdgelogError("NOT_FOUND", `Group '${group}' does not exist`);
+    }
+    await this.#offsets.deleteGroup(group);
+  }
+
   /** Evicts members past their session timeout; their partitions move. */
   expireMembers(): void {
     const now = this.#clock.now();
@@ -375,6 +408,20 @@ export class GroupCoordinator {
     );
   }
 
+  #requireEmpty(group: string, action: string): void {
+    this.expireMembers();
+    const members = this.#groups.get(group)?.size ?? 0;
+    if (members > 0) {
+      throw new EdgelogError(
+        "GROUP_NOT_EMPTY",
+        `Cannot ${action} group '${group}': it has ${members} active member${
+          members === 1 ? "" : "s"
+        }; stop its consumers first`,
+        { members },
+      );
+    }
+  }
+
   #respond(
     memberId: string,
     answer: Omit<HeartbeatResponse, "memberId" | "heartbeatIntervalMs">,
@@ -392,13 +439,13 @@ export class GroupCoordinator {
     if (count === undefined) {
       throw new EdgelogError(
         "TOPIC_NOT_FOUND",
-        `Cannot commit to topic '${topic}': it does not exist`,
+        `Topic '${topic}' does not exist`,
       );
     }
     if (partition >= count) {
       throw new EdgelogError(
         "PARTITION_NOT_FOUND",
-        `Cannot commit to partition ${partition} of '${topic}': it has ${count}`,
+        `Partition ${partition} of '${topic}' does not exist: it has ${count}`,
       );
     }
   }

@@ -97,6 +97,21 @@ export class OffsetStore {
     return write;
   }
 
+  /** Removes every offset of `group`; resolves once durable. */
+  deleteGroup(group: string): Promise<void> {
+    const write = this.#queue.then(async () => {
+      const offsets = [...(this.#groups.get(group)?.values() ?? [])];
+      await Promise.all(
+        offsets.map((o) =>
+          this.#meta.delete(`${PREFIX}${group}/${o.topic}/${o.partition}`)
+        ),
+      );
+      this.#groups.delete(group);
+    });
+    this.#queue = write.catch(() => {});
+    return write;
+  }
+
   #remember(group: string, value: StoredOffset): void {
     const offsets = this.#groups.get(group) ?? new Map<string, StoredOffset>();
     this.#groups.set(group, offsets);

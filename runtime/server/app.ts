@@ -36,7 +36,9 @@ import {
   toEdgelogError,
   validationHook,
 } from "./errors.ts";
+import { type NodeInfo, registerBrokerRoutes } from "./broker_routes.ts";
 import { registerFetchRoutes } from "./fetch_routes.ts";
+import { registerGroupAdminRoutes } from "./group_admin_routes.ts";
 import { registerGroupRoutes } from "./groups_routes.ts";
 import { Metrics } from "./metrics.ts";
 import { registerProduceRoutes } from "./produce_routes.ts";
@@ -80,6 +82,13 @@ export interface CreateAppOptions {
    */
   pages?: Readonly<Record<string, string>>;
   /**
+   * Files by path, such as the console's bundle and favicon, read when
+   * first asked for (see edge/console_files.ts).
+   */
+  files?: Readonly<Record<string, () => Promise<StaticFile>>>;
+  /** What `GET /v1/broker` says about the node; default a bare broker. */
+  node?: NodeInfo;
+  /**
    * Origins whose pages may call the API (CORS); default every origin, since
    * offline-first apps are served from their own origin and authenticate
    * with bearer tokens, not cookies. An empty list turns CORS off.
@@ -92,6 +101,12 @@ export interface CreateAppOptions {
    * `status` stays "ok": the node is up even when a part of it waits.
    */
   health?: () => Record<string, unknown>;
+}
+
+/** A file a node serves outside the API. */
+export interface StaticFile {
+  body: string | Uint8Array<ArrayBuffer>;
+  contentType: string;
 }
 
 /** Headers a cross-origin page sends and reads. */
@@ -273,6 +288,17 @@ export function createApp(options: CreateAppOptions): ServerApp {
   registerFetchRoutes(app, ctx);
   registerStreamRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
+  registerGroupAdminRoutes(app, ctx);
+  registerBrokerRoutes(
+    app,
+    ctx,
+    options.node ?? {
+      role: "broker",
+      version: "unknown",
+      startedMs: ctx.clock.now(),
+      fsync: "unknown",
+    },
+  );
   options.extraRoutes?.(app, ctx);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
@@ -291,6 +317,15 @@ export function createApp(options: CreateAppOptions): ServerApp {
   });
   for (const [path, html] of Object.entries(options.pages ?? {})) {
     app.get(path, (c) => c.html(html));
+  }
+  for (const [path, read] of Object.entries(options.files ?? {})) {
+    app.get(path, async (c) => {
+      const file = await read();
+      return c.body(file.body, 200, {
+        "content-type": file.contentType,
+        "cache-control": "no-cache",
+      });
+    });
   }
   return app;
 }

@@ -160,13 +160,42 @@ Deno.test("openapi.json is generated from the route schemas; docs and console ar
     }
     assert.ok(doc.components.schemas.CreateTopic.properties.cleanupPolicy);
 
-    for (const path of ["/docs", "/"]) {
+    for (const path of ["/docs"]) {
       const html = await (await send(s.app, "GET", path)).text();
       assert.match(html, /<!doctype html>/);
       assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href="http/);
       const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
       assert.equal(new Set(ids).size, ids.length, `duplicate ids in ${path}`);
     }
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("files are served outside the API, with their type and no-cache", async () => {
+  const s = await testServer({
+    auth: { tokens: [{ token: "t", rights: { admin: true } }] },
+    files: {
+      "/": () =>
+        Promise.resolve({ body: "<!doctype html>", contentType: "text/html" }),
+      "/app.js": () =>
+        Promise.resolve({
+          body: new TextEncoder().encode("1"),
+          contentType: "text/javascript",
+        }),
+    },
+  });
+  try {
+    let res = await send(s.app, "GET", "/");
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "<!doctype html>");
+    res = await send(s.app, "GET", "/app.js");
+    assert.equal(res.headers.get("content-type"), "text/javascript");
+    assert.equal(res.headers.get("cache-control"), "no-cache");
+    assert.equal(await res.text(), "1");
+    res = await send(s.app, "GET", "/other.js");
+    assert.equal(res.status, 404);
+    await res.body?.cancel();
   } finally {
     await s.close();
   }

@@ -97,7 +97,13 @@ Deno.test("auth over HTTP: /metrics needs the metrics right unless opened", asyn
 });
 
 Deno.test("auth over HTTP: 401, 403, allowed; machine endpoints stay open", async () => {
-  const s = await testServer({ auth: { tokens }, pages: NODE_PAGES });
+  const s = await testServer({
+    auth: { tokens },
+    pages: NODE_PAGES,
+    files: {
+      "/": () => Promise.resolve({ body: "console", contentType: "text/html" }),
+    },
+  });
   try {
     await s.log.createTopic("t");
     await s.log.createTopic("u");

@@ -8,6 +8,7 @@
 
 import type { GroupCoordinator } from "../groups/mod.ts";
 import type { Log } from "../log/mod.ts";
+import { Rates } from "./rates.ts";
 
 type Labels = Readonly<Record<string, string | number>>;
 
@@ -90,6 +91,8 @@ export interface MetricsSources {
  * Other parts (sync) add their own counters with {@linkcode Metrics.inc}.
  */
 export class Metrics {
+  /** Records in and out per second over a sliding window, per topic. */
+  readonly rates: Rates;
   #counters = new Map<string, Family<number>>();
   #attached = new WeakSet<Log>();
   #limits = new Map<string, { max: number; inUse: () => number }>();
@@ -98,6 +101,11 @@ export class Metrics {
     help: "HTTP request latency by route, method and status",
     samples: new Map(),
   };
+
+  /** `rates` defaults to a five-minute window on the system clock. */
+  constructor(options: { rates?: Rates } = {}) {
+    this.rates = options.rates ?? new Rates();
+  }
 
   /** Adds `by` to the counter `name` (created on first use) at `labels`. */
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
@@ -165,6 +173,7 @@ export class Metrics {
 
   /** Counts records and bytes appended to a topic. */
   recordsIn(topic: string, records: number, bytes: number): void {
+    this.rates.add("in", topic, records);
     this.inc(
       "edgelog_records_in_total",
       "Records appended, by topic",
@@ -181,6 +190,7 @@ export class Metrics {
 
   /** Counts records and bytes served to readers of a topic. */
   recordsOut(topic: string, records: number, bytes: number): void {
+    this.rates.add("out", topic, records);
     this.inc(
       "edgelog_records_out_total",
       "Records served to readers, by topic",

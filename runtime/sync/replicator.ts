@@ -62,6 +62,7 @@ interface StreamState {
   lastSuccessMs: number | null;
   lastError: string | null;
   lastErrorCode: string | null;
+  lastErrorMs: number | null;
   fenced: boolean;
   loaded: Promise<void>;
   /** The stream's progress in meta, see #acked. */
@@ -254,6 +255,7 @@ export class Replicator {
         lastSuccessMs: null,
         lastError: null,
         lastErrorCode: null,
+        lastErrorMs: null,
         fenced: false,
         loaded: Promise.resolve(),
         progress: new ProgressWriter(this.#meta, {
@@ -379,6 +381,7 @@ export class Replicator {
         lastSuccessMs: s.lastSuccessMs,
         lastError: s.lastError,
         lastErrorCode: s.lastErrorCode,
+        lastErrorMs: s.lastErrorMs,
         droppedRecords: s.droppedRecords,
         fenced: s.fenced,
         lagBytes: this.#lagBytes(s, partition),
@@ -555,6 +558,7 @@ export class Replicator {
       !(typeof status === "number" && status >= 500);
     stream.lastError = err instanceof Error ? err.message : String(err);
     stream.lastErrorCode = syncErrorCode(err);
+    stream.lastErrorMs = this.#clock.now();
     this.#emit("error", {
       topic: stream.topic,
       sourcePartition: stream.sourcePartition,
@@ -681,6 +685,7 @@ export class Replicator {
         ? failure.message
         : String(failure);
       stream.lastErrorCode = "FENCED";
+      stream.lastErrorMs = this.#clock.now();
       this.#emit("fenced", {
         topic: stream.topic,
         sourcePartition: stream.sourcePartition,
@@ -739,6 +744,7 @@ export class Replicator {
         stream.lastSuccessMs = this.#clock.now();
         stream.lastError = null;
         stream.lastErrorCode = null;
+        stream.lastErrorMs = null;
         this.#online = true;
         entry.answer = answer;
       },

@@ -218,6 +218,7 @@ Deno.test("the background loop backs off on errors, resumes on notifyOnline and 
   while (errors.length < 1) await new Promise((r) => setTimeout(r, 1));
   assert.equal(replicator.status().online, false);
   assert.match(replicator.status().streams[0]!.lastError ?? "", /offline/);
+  assert.equal(typeof replicator.status().streams[0]!.lastErrorMs, "number");
   offline = false;
   const callsBefore = calls;
   replicator.notifyOnline();
@@ -227,6 +228,7 @@ Deno.test("the background loop backs off on errors, resumes on notifyOnline and 
   assert.ok(calls > callsBefore);
   await append(local, 0, records(3, 2));
   await acked;
+  assert.equal(replicator.status().streams[0]!.lastErrorMs, null);
   await replicator.stop();
   const stream = registry.list()[0]!;
   assertSameRecords(

@@ -120,6 +120,8 @@ export interface StreamStatus {
    * the upstream lacks the topic), UNREACHABLE when it did not answer.
    */
   lastErrorCode: string | null;
+  /** When `lastError` happened; null with it. */
+  lastErrorMs: number | null;
   droppedRecords: number;
   /** Stopped for good because a newer replicator took the stream over. */
   fenced: boolean;

@@ -26,7 +26,6 @@ import { partitionForKey } from "../format/partitioner.ts";
 import type { MetaStore } from "../log/storage.ts";
 import type { AppendResult, TopicConfig, TopicInfo } from "../log/types.ts";
 import {
-  type DroppedRange,
   noteDropped,
   planPush,
   replayStoredBatch,
