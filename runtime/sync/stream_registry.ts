@@ -25,11 +25,7 @@ import {
 import { partitionForKey } from "../format/partitioner.ts";
 import type { MetaStore } from "../log/storage.ts";
 import type { AppendResult, TopicConfig, TopicInfo } from "../log/types.ts";
-import {
-  noteDropped,
-  planPush,
-  replayStoredBatch,
-} from "./producer_state.ts";
+import { noteDropped, planPush, replayStoredBatch } from "./producer_state.ts";
 import { sequenceForOffset } from "./sequence.ts";
 import {
   CHUNK_PREFIX,
