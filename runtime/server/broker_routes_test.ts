@@ -46,17 +46,58 @@ Deno.test("GET /v1/broker: node, storage, auth and counts", async () => {
   }
 });
 
-Deno.test("GET /v1/broker needs a valid token when auth is on", async () => {
+Deno.test("GET /v1/broker needs the metrics right when auth is on; topic summaries show only what a token may describe", async () => {
   const s = await testServer({
-    auth: { tokens: [{ token: "t1", rights: { consume: ["x"] } }] },
+    auth: {
+      tokens: [
+        { token: "reader", rights: { consume: ["x"] } },
+        { token: "scraper", rights: { metrics: true } },
+      ],
+    },
   });
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
   try {
+    await s.log.createTopic("x");
+    await s.log.createTopic("secret");
     assert.equal((await send(s.app, "GET", "/v1/broker")).status, 401);
-    const res = await send(s.app, "GET", "/v1/broker", undefined, {
-      authorization: "Bearer t1",
-    });
+    const refused = await send(
+      s.app,
+      "GET",
+      "/v1/broker",
+      undefined,
+      as("reader"),
+    );
+    assert.equal(refused.status, 403);
+    await refused.body?.cancel();
+    const res = await send(
+      s.app,
+      "GET",
+      "/v1/broker",
+      undefined,
+      as("scraper"),
+    );
     assert.equal(res.status, 200);
     assert.equal((await res.json()).auth, true);
+    const rates = await send(
+      s.app,
+      "GET",
+      "/v1/broker/rates",
+      undefined,
+      as("reader"),
+    );
+    assert.equal(rates.status, 403);
+    await rates.body?.cancel();
+    const topics = await send(
+      s.app,
+      "GET",
+      "/v1/broker/topics",
+      undefined,
+      as("reader"),
+    );
+    assert.deepEqual(
+      (await topics.json()).topics.map((t: { name: string }) => t.name),
+      ["x"],
+    );
   } finally {
     await s.close();
   }
