@@ -1,6 +1,8 @@
 /**
  * One topic: its config and, per partition, log start, high watermark,
- * records and size, with links into the message browser.
+ * records and size, with links into the message browser; on a broker that
+ * mirrors the topic into Kafka, each partition's mirror state and lag, a
+ * stopped one in red with its reason.
  *
  * @module
  */
@@ -13,6 +15,32 @@ import { link } from "./route.ts";
 import type { TopicDescription } from "./types.ts";
 import { Cell, ErrorNote, Loading } from "./ui.ts";
 
+/** A partition's Kafka mirror, as `GET /v1/topics/{t}` describes it. */
+interface MirrorInfo {
+  state: "starting" | "mirroring" | "retrying" | "stopped";
+  mirroredOffset: number;
+  lag: number;
+  error: string | null;
+}
+
+function mirrorOf(partition: object): MirrorInfo | undefined {
+  return (partition as { kafkaMirror?: MirrorInfo }).kafkaMirror;
+}
+
+function MirrorCell({ mirror }: { mirror: MirrorInfo | undefined }) {
+  if (mirror === undefined) {
+    return html`<${Cell} label="Kafka mirror">–</${Cell}>`;
+  }
+  const bad = mirror.state === "stopped" || mirror.error !== null;
+  return html`
+    <${Cell}
+      label="Kafka mirror"><span class=${bad ? "bad" : ""}>${mirror
+        .state}</span>, lag ${formatCount(mirror.lag)}${mirror.error === null
+        ? ""
+        : html`<br /><span class="bad">${mirror.error}</span>`}</${Cell}>
+  `;
+}
+
 /** The page of topic `name`. */
 export function TopicPage({ name }: { name: string }) {
   const topic = useResource(
@@ -20,6 +48,8 @@ export function TopicPage({ name }: { name: string }) {
     [name],
   );
   const t = topic.data;
+  const mirrored = t?.partitions.some((p) => mirrorOf(p) !== undefined) ??
+    false;
   return html`<section aria-labelledby="topic-title">
     <p class="crumbs"><a href=${link("topics")}>Topics</a> /</p>
     <h1 id="topic-title">${name}</h1>
@@ -55,6 +85,7 @@ export function TopicPage({ name }: { name: string }) {
             <th scope="col">High watermark</th>
             <th scope="col">Records</th>
             <th scope="col">Size</th>
+            ${mirrored && html`<th scope="col">Kafka mirror</th>`}
           </tr>
         </thead>
         <tbody>${t.partitions.map((p) =>
@@ -74,6 +105,7 @@ export function TopicPage({ name }: { name: string }) {
                       p.highWatermark - p.logStartOffset,
                     )}</${Cell}>
                     <${Cell} label="Size">${formatBytes(p.sizeBytes)}</${Cell}>
+                    ${mirrored && html`<${MirrorCell} mirror=${mirrorOf(p)} />`}
                   </tr>
           `
         )}</tbody>
