@@ -35,8 +35,9 @@ export async function freeBytes(dir: string): Promise<number | null> {
 }
 
 /**
- * Streams, devices, and devices none of whose streams was seen within
- * `silentAfterMs`, among `streams` at `nowMs`.
+ * Streams, devices, devices none of whose streams was seen within
+ * `silentAfterMs`, and devices with records not yet synced (a stream whose
+ * reported lag is above zero), among `streams` at `nowMs`.
  */
 export function syncCounts(
   streams: readonly StreamInfo[],
@@ -44,8 +45,10 @@ export function syncCounts(
   silentAfterMs: number,
 ): SyncCounts {
   const lastSeen = new Map<string, number>();
+  const lagging = new Set<string>();
   for (const s of streams) {
     lastSeen.set(s.nodeId, Math.max(lastSeen.get(s.nodeId) ?? 0, s.lastSeenMs));
+    if ((s.lagRecords ?? 0) > 0) lagging.add(s.nodeId);
   }
   let silentDevices = 0;
   for (const seen of lastSeen.values()) {
@@ -55,6 +58,7 @@ export function syncCounts(
     streams: streams.length,
     devices: lastSeen.size,
     silentDevices,
+    laggingDevices: lagging.size,
     silentAfterMs,
   };
 }

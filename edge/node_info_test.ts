@@ -10,7 +10,11 @@ const SILENT_AFTER_MS = 60_000;
 
 Deno.test("syncCounts: a device is silent when none of its streams was seen within the threshold", () => {
   const now = 10_000_000;
-  const stream = (nodeId: string, lastSeenMs: number) => ({
+  const stream = (
+    nodeId: string,
+    lastSeenMs: number,
+    lagRecords: number | null = null,
+  ) => ({
     nodeId,
     topic: "t",
     sourcePartition: 0,
@@ -20,13 +24,13 @@ Deno.test("syncCounts: a device is silent when none of its streams was seen with
     ackedOffset: 0,
     lastSeenMs,
     droppedRecords: 0,
-    lagRecords: null,
+    lagRecords,
   });
   assert.deepEqual(
     syncCounts(
       [
-        stream("a", now - SILENT_AFTER_MS - 1),
-        stream("a", now - 10),
+        stream("a", now - SILENT_AFTER_MS - 1, 0),
+        stream("a", now - 10, 3),
         stream("b", now - SILENT_AFTER_MS - 1),
         stream("c", now - SILENT_AFTER_MS),
       ],
@@ -37,6 +41,7 @@ Deno.test("syncCounts: a device is silent when none of its streams was seen with
       streams: 4,
       devices: 3,
       silentDevices: 1,
+      laggingDevices: 1,
       silentAfterMs: SILENT_AFTER_MS,
     },
   );

@@ -87,6 +87,11 @@ export function Overview() {
               }>${
                 formatCount(b.sync.silentDevices)
               }</a>`} tone=${b.sync.silentDevices > 0 ? "bad" : "good"} />
+              <${Stat} label="Devices lagging" value=${html`<a href=${
+                link("devices", undefined, { lagging: 1 })
+              }>${
+                formatCount(b.sync.laggingDevices)
+              }</a>`} tone=${b.sync.laggingDevices > 0 ? "bad" : "good"} />
             `}
           </div>
     `

@@ -167,6 +167,7 @@ export interface BrokerInfo {
     streams: number;
     devices: number;
     silentDevices: number;
+    laggingDevices: number;
     silentAfterMs: number;
   } | null;
 }

@@ -20,6 +20,8 @@ export interface SyncCounts {
   devices: number;
   /** Devices none of whose streams was seen within `silentAfterMs`. */
   silentDevices: number;
+  /** Devices with a stream whose reported lag is above zero. */
+  laggingDevices: number;
   silentAfterMs: number;
 }
 
@@ -41,6 +43,7 @@ const SyncCountsSchema = z.object({
   streams: z.number().int(),
   devices: z.number().int(),
   silentDevices: z.number().int(),
+  laggingDevices: z.number().int(),
   silentAfterMs: z.number().int(),
 });
 

@@ -15,6 +15,7 @@ Deno.test("GET /v1/broker: node, storage, auth and counts", async () => {
         streams: 3,
         devices: 2,
         silentDevices: 1,
+        laggingDevices: 1,
         silentAfterMs: 60_000,
       }),
     },
@@ -39,7 +40,13 @@ Deno.test("GET /v1/broker: node, storage, auth and counts", async () => {
       auth: false,
       storage: { usedBytes: 1, freeBytes: 4096 },
       counts: { topics: 2, partitions: 3, records: 2, groups: 0 },
-      sync: { streams: 3, devices: 2, silentDevices: 1, silentAfterMs: 60_000 },
+      sync: {
+        streams: 3,
+        devices: 2,
+        silentDevices: 1,
+        laggingDevices: 1,
+        silentAfterMs: 60_000,
+      },
     });
   } finally {
     await s.close();
