@@ -5,7 +5,7 @@
  * @module
  */
 
-import { toBase64 } from "./record_value.ts";
+import { encodeBase64 } from "../../runtime/format/base64.ts";
 
 /** One header row of the form. */
 export interface Header {
@@ -23,7 +23,7 @@ export function buildRecord(input: {
 }): { record: Record<string, unknown> } | { error: string } {
   const record: Record<string, unknown> = {};
   if (input.asText) {
-    record.valueBase64 = toBase64(new TextEncoder().encode(input.value));
+    record.valueBase64 = encodeBase64(new TextEncoder().encode(input.value));
   } else {
     try {
       record.value = JSON.parse(input.value);

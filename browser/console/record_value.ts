@@ -6,6 +6,8 @@
  * @module
  */
 
+import { decodeBase64 } from "../../runtime/format/base64.ts";
+
 /** A record as `GET …/records` answers it (PROTOCOL.md). */
 export interface ApiRecord {
   partition: number;
@@ -27,21 +29,6 @@ export interface ShownValue {
   text: string;
   /** Why the shown kind differs from the asked one. */
   note?: string;
-}
-
-/** Bytes of padded base64. */
-export function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/** Padded base64 of bytes. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
 
 /**
@@ -80,7 +67,7 @@ export function hexDump(bytes: Uint8Array): string {
 /** The value's bytes: the base64 ones, or the UTF-8 of its JSON text. */
 function valueBytes(record: ApiRecord): Uint8Array {
   return record.valueBase64 !== undefined
-    ? fromBase64(record.valueBase64)
+    ? decodeBase64(record.valueBase64)
     : new TextEncoder().encode(JSON.stringify(record.value));
 }
 
@@ -98,7 +85,7 @@ export function showValue(record: ApiRecord, mode: ViewMode): ShownValue {
       ? { kind: "text", text: JSON.stringify(record.value) }
       : { kind: "json", text: JSON.stringify(record.value, null, 2) };
   }
-  const bytes = fromBase64(record.valueBase64);
+  const bytes = decodeBase64(record.valueBase64);
   const text = asText(bytes);
   if (text === undefined) {
     return {
@@ -117,7 +104,7 @@ export function showValue(record: ApiRecord, mode: ViewMode): ShownValue {
 /** The key as shown: the string, "(binary) <hex>", or "null". */
 export function showKey(record: ApiRecord): string {
   if (record.keyBase64 !== undefined) {
-    const bytes = fromBase64(record.keyBase64);
+    const bytes = decodeBase64(record.keyBase64);
     return `(binary) ${
       [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")
     }`;

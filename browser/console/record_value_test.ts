@@ -7,11 +7,11 @@ import {
   parseValueFilter,
   showKey,
   showValue,
-  toBase64,
 } from "./record_value.ts";
+import { encodeBase64 } from "../../runtime/format/base64.ts";
 
 const base = { partition: 0, offset: 0, timestamp: 0 };
-const bytes = (text: string) => toBase64(new TextEncoder().encode(text));
+const bytes = (text: string) => encodeBase64(new TextEncoder().encode(text));
 
 Deno.test("showValue: JSON pretty, text as text, binary only as hex", () => {
   const json: ApiRecord = { ...base, value: { t: 21.5 } };
@@ -23,7 +23,7 @@ Deno.test("showValue: JSON pretty, text as text, binary only as hex", () => {
   assert.deepEqual(showValue(text, "auto"), { kind: "text", text: "héllo" });
   const binary: ApiRecord = {
     ...base,
-    valueBase64: toBase64(new Uint8Array([0, 1, 0xff, 0x41])),
+    valueBase64: encodeBase64(new Uint8Array([0, 1, 0xff, 0x41])),
   };
   assert.equal(showValue(binary, "auto").kind, "hex");
   assert.deepEqual(showValue(binary, "text").note, "binary: shown as hex");
@@ -59,7 +59,7 @@ Deno.test("filters: key substring, value substring, JSON path with equality", ()
   assert.equal(matches(r, "", f("$.nope")), false);
   assert.throws(() => f("$.a..b"), SyntaxError);
   assert.equal(
-    showKey({ ...base, keyBase64: toBase64(new Uint8Array([255])) }),
+    showKey({ ...base, keyBase64: encodeBase64(new Uint8Array([255])) }),
     "(binary) ff",
   );
 });

@@ -32,7 +32,12 @@ import {
   verifyBatchCrc,
 } from "./batch_header.ts";
 import { CODEC_MASK, decompress } from "./compression.ts";
-import { ByteReader, readVarint, readVarlong } from "./varint.ts";
+import {
+  checkRecordEnd,
+  checkSectionEnd,
+  readRecordHead,
+} from "./record_framing.ts";
+import { ByteReader, readVarint } from "./varint.ts";
 
 /** length, attributes, timestampDelta, offsetDelta, key, value, headerCount. */
 const MIN_RECORD_SIZE = 7;
@@ -119,16 +124,8 @@ export function checkRecordSection(
   const appendTime = (header.attributes & LOG_APPEND_TIME) !== 0;
   const input = new ByteReader(section);
   for (let i = 0; i < recordCount; i++) {
-    const length = readVarint(input);
-    if (length < 0 || length > input.remaining) {
-      throw corrupt(
-        `Record ${i} claims ${length} bytes but ${input.remaining} remain`,
-      );
-    }
-    const end = input.position + length;
-    input.u8();
-    const timestampDelta = readVarlong(input);
-    const offsetDelta = readVarint(input);
+    const head = readRecordHead(input, i);
+    const { timestampDelta, offsetDelta } = head;
     if (offsetDelta !== i) {
       throw corrupt(`Record ${i} has offset delta ${offsetDelta}`);
     }
@@ -154,19 +151,9 @@ export function checkRecordSection(
       input.skip(keyLength);
       skipNullable(input, "header value", i);
     }
-    if (input.position !== end) {
-      throw corrupt(
-        `Record ${i} is ${length} bytes long but its fields take ${
-          input.position - end + length
-        }`,
-      );
-    }
+    checkRecordEnd(input, head, i);
   }
-  if (input.remaining !== 0) {
-    throw corrupt(
-      `Batch holds ${input.remaining} bytes after its ${recordCount} records`,
-    );
-  }
+  checkSectionEnd(input, recordCount);
 }
 
 /**

@@ -53,12 +53,16 @@ import {
   ByteReader,
   ByteWriter,
   readVarint,
-  readVarlong,
   varintSize,
   varlongSize,
   writeVarint,
   writeVarlong,
 } from "./varint.ts";
+import {
+  checkRecordEnd,
+  checkSectionEnd,
+  readRecordHead,
+} from "./record_framing.ts";
 
 export type { Compression } from "./compression.ts";
 
@@ -414,16 +418,8 @@ function decodeRecords(
   const input = new ByteReader(section);
   const records: LogRecord[] = [];
   for (let i = 0; i < recordCount; i++) {
-    const length = readVarint(input);
-    if (length < 0 || length > input.remaining) {
-      throw corrupt(
-        `Record ${i} claims ${length} bytes but ${input.remaining} remain`,
-      );
-    }
-    const end = input.position + length;
-    input.u8();
-    const timestampDelta = readVarlong(input);
-    const offsetDelta = readVarint(input);
+    const head = readRecordHead(input, i);
+    const { timestampDelta, offsetDelta } = head;
     const key = readNullableBytes(input, "key");
     const value = readNullableBytes(input, "value");
     const headerCount = readVarint(input);
@@ -445,13 +441,7 @@ function decodeRecords(
           : { key: key.key, value, keyBytes: key.keyBytes },
       );
     }
-    if (input.position !== end) {
-      throw corrupt(
-        `Record ${i} is ${length} bytes long but its fields take ${
-          input.position - end + length
-        }`,
-      );
-    }
+    checkRecordEnd(input, head, i);
     const offset = baseOffset + offsetDelta;
     const timestamp = logAppendTime
       ? header.maxTimestamp
@@ -461,11 +451,7 @@ function decodeRecords(
     }
     records.push({ offset, timestamp, key, value, headers });
   }
-  if (input.remaining !== 0) {
-    throw corrupt(
-      `Batch holds ${input.remaining} bytes after its ${recordCount} records`,
-    );
-  }
+  checkSectionEnd(input, recordCount);
   return records;
 }
 

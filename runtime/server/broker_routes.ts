@@ -238,10 +238,10 @@ export function registerBrokerRoutes(
   app.openapi(rates, (c) => {
     authorize(c, { kind: "metrics" });
     const seconds = c.req.valid("query").seconds ?? 10;
-    const window = ctx.metrics.rates.windowSeconds;
+    const held = ctx.metrics.rates.windowSeconds;
     return c.json({
-      windowSeconds: window,
-      averagedSeconds: Math.min(seconds, window - 1),
+      windowSeconds: held,
+      averagedSeconds: Math.min(seconds, held - 1),
       topics: ctx.metrics.rates.topics(seconds).filter((r) =>
         ctx.log.hasTopic(r.topic)
       ),

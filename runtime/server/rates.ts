@@ -114,7 +114,7 @@ export class Rates {
     return out.sort((a, b) => (a.topic < b.topic ? -1 : 1));
   }
 
-  /** Totals over every topic for each complete second of the window. */
+  /** Totals over every topic for each complete second still held. */
   series(): RateSeries {
     const now = this.#second();
     const first = now - this.#window + 1;
